@@ -1,0 +1,73 @@
+namespace RawSelect.Interop;
+
+/// <summary>
+/// The seam: every system call the server makes, as one interface with one implementation per
+/// platform. Tests substitute it to inject the faults a real network produces only rarely
+/// (EINTR, EAGAIN, partial sends, ECONNRESET, EMFILE...).
+///
+/// Conventions, the kernel's own: a call returns a count or 0 on success and <c>-errno</c> on
+/// failure, never a bare -1 with the reason lost. Error numbers are the POSIX names in
+/// <see cref="Errno"/>; a non-Unix implementation translates its own codes into them.
+/// Buffers are (array, offset, count) so callers pass pooled arrays without allocating and
+/// mocks can read and fill them. All sockets come back non-blocking and close-on-exec.
+/// </summary>
+public interface ISocketApi
+{
+    /// <summary>Opens a non-blocking TCP (stream) or UDP (datagram) socket.</summary>
+    int OpenSocket(AddressFamilyKind family, bool stream, out SocketHandle socket);
+
+    int SetOption(SocketHandle socket, SocketOption option, int value);
+
+    int Bind(SocketHandle socket, in NetAddress address);
+
+    int Listen(SocketHandle socket, int backlog);
+
+    /// <summary>The address a socket is bound to (the real port after binding port 0).</summary>
+    int GetSockName(SocketHandle socket, out NetAddress address);
+
+    /// <summary>Accepts one pending connection, non-blocking, with its peer address.</summary>
+    int Accept(SocketHandle listener, out SocketHandle connection, out NetAddress peer);
+
+    /// <summary>Bytes received, 0 at end of stream, or -errno.</summary>
+    nint Recv(SocketHandle socket, byte[] buffer, int offset, int count);
+
+    /// <summary>Bytes the kernel took (possibly fewer than count), or -errno. Never raises SIGPIPE.</summary>
+    nint Send(SocketHandle socket, byte[] buffer, int offset, int count);
+
+    /// <summary>
+    /// One datagram. Returns its real length, which exceeds count if it was truncated, or -errno.
+    /// </summary>
+    nint RecvFrom(SocketHandle socket, byte[] buffer, int offset, int count, out NetAddress from);
+
+    nint SendTo(SocketHandle socket, byte[] buffer, int offset, int count, in NetAddress to);
+
+    int Shutdown(SocketHandle socket, ShutdownHow how);
+
+    int Close(SocketHandle socket);
+
+    /// <summary>
+    /// A descriptor pair that wakes the multiplexer from another thread: writing to
+    /// <paramref name="writeEnd"/> makes <paramref name="readEnd"/> readable. A pipe on Unix;
+    /// sockets on Windows, whose select takes nothing else.
+    /// </summary>
+    int OpenWakePair(out SocketHandle readEnd, out SocketHandle writeEnd);
+
+    /// <summary>Makes the read end readable. Safe to call from any thread.</summary>
+    int Wake(SocketHandle writeEnd);
+
+    /// <summary>Empties the read end so it stops reporting readable.</summary>
+    int DrainWake(SocketHandle readEnd);
+
+    /// <summary>
+    /// Takes a descriptor that serves only to be given back: when accept fails with EMFILE the
+    /// server closes it, accepts the pending connection into the freed slot, closes that, and
+    /// takes the spare again, so the listener stops reporting readable instead of spinning.
+    /// </summary>
+    int OpenSpare(out SocketHandle spare);
+
+    /// <summary>The process's soft limit on open descriptors (RLIMIT_NOFILE), or -errno.</summary>
+    long DescriptorLimit();
+
+    /// <summary>The platform's text for an error number (strerror).</summary>
+    string ErrorText(int errno);
+}

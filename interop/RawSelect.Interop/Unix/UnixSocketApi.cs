@@ -1,0 +1,238 @@
+using System;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace RawSelect.Interop.Unix;
+
+/// <summary>The seam on Linux: each member forwards to libc and turns -1 + errno into -errno.</summary>
+public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
+{
+    public static readonly UnixSocketApi Instance = new();
+
+    private static int Fail() => -Marshal.GetLastPInvokeError();
+
+    public int OpenSocket(AddressFamilyKind family, bool stream, out SocketHandle socket)
+    {
+        int domain = family == AddressFamilyKind.IPv6 ? Libc.AF_INET6 : Libc.AF_INET;
+        int type = (stream ? Libc.SOCK_STREAM : Libc.SOCK_DGRAM) | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC;
+        int fd = Libc.socket(domain, type, 0);
+        socket = SocketHandle.FromFd(fd);
+        return fd < 0 ? Fail() : 0;
+    }
+
+    public int SetOption(SocketHandle socket, SocketOption option, int value)
+    {
+        (int level, int name) = option switch
+        {
+            SocketOption.ReuseAddress => (Libc.SOL_SOCKET, Libc.SO_REUSEADDR),
+            SocketOption.IPv6Only => (Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY),
+            SocketOption.NoDelay => (Libc.IPPROTO_TCP, Libc.TCP_NODELAY),
+            SocketOption.ReceiveBuffer => (Libc.SOL_SOCKET, Libc.SO_RCVBUF),
+            SocketOption.SendBuffer => (Libc.SOL_SOCKET, Libc.SO_SNDBUF),
+            _ => (-1, -1),
+        };
+        if (level < 0) return -Errno.EINVAL;
+        return Libc.setsockopt(socket.Fd, level, name, &value, sizeof(int)) < 0 ? Fail() : 0;
+    }
+
+    public int Bind(SocketHandle socket, in NetAddress address)
+    {
+        SockAddrStorage ss;
+        uint len = ToSockAddr(address, &ss);
+        return Libc.bind(socket.Fd, &ss, len) < 0 ? Fail() : 0;
+    }
+
+    public int Listen(SocketHandle socket, int backlog) =>
+        Libc.listen(socket.Fd, backlog) < 0 ? Fail() : 0;
+
+    public int GetSockName(SocketHandle socket, out NetAddress address)
+    {
+        SockAddrStorage ss;
+        uint len = (uint)sizeof(SockAddrStorage);
+        if (Libc.getsockname(socket.Fd, &ss, &len) < 0) { address = default; return Fail(); }
+        address = FromSockAddr(&ss);
+        return 0;
+    }
+
+    public int Accept(SocketHandle listener, out SocketHandle connection, out NetAddress peer)
+    {
+        SockAddrStorage ss;
+        uint len = (uint)sizeof(SockAddrStorage);
+        int fd = Libc.accept4(listener.Fd, &ss, &len, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+        if (fd < 0) { connection = SocketHandle.Invalid; peer = default; return Fail(); }
+        connection = SocketHandle.FromFd(fd);
+        peer = FromSockAddr(&ss);
+        return 0;
+    }
+
+    public nint Recv(SocketHandle socket, byte[] buffer, int offset, int count)
+    {
+        CheckRange(buffer, offset, count);
+        fixed (byte* p = buffer)
+        {
+            nint n = Libc.recv(socket.Fd, p + offset, (nuint)count, 0);
+            return n < 0 ? Fail() : n;
+        }
+    }
+
+    public nint Send(SocketHandle socket, byte[] buffer, int offset, int count)
+    {
+        CheckRange(buffer, offset, count);
+        fixed (byte* p = buffer)
+        {
+            nint n = Libc.send(socket.Fd, p + offset, (nuint)count, Libc.MSG_NOSIGNAL);
+            return n < 0 ? Fail() : n;
+        }
+    }
+
+    public nint RecvFrom(SocketHandle socket, byte[] buffer, int offset, int count, out NetAddress from)
+    {
+        CheckRange(buffer, offset, count);
+        SockAddrStorage ss;
+        uint len = (uint)sizeof(SockAddrStorage);
+        fixed (byte* p = buffer)
+        {
+            // MSG_TRUNC makes recvfrom return the datagram's real length even when the buffer was
+            // shorter: the only way to tell a truncated datagram from one that fit exactly.
+            nint n = Libc.recvfrom(socket.Fd, p + offset, (nuint)count, Libc.MSG_TRUNC, &ss, &len);
+            if (n < 0) { from = default; return Fail(); }
+            from = FromSockAddr(&ss);
+            return n;
+        }
+    }
+
+    public nint SendTo(SocketHandle socket, byte[] buffer, int offset, int count, in NetAddress to)
+    {
+        CheckRange(buffer, offset, count);
+        SockAddrStorage ss;
+        uint len = ToSockAddr(to, &ss);
+        fixed (byte* p = buffer)
+        {
+            nint n = Libc.sendto(socket.Fd, p + offset, (nuint)count, Libc.MSG_NOSIGNAL, &ss, len);
+            return n < 0 ? Fail() : n;
+        }
+    }
+
+    public int Shutdown(SocketHandle socket, ShutdownHow how) =>
+        Libc.shutdown(socket.Fd, (int)how) < 0 ? Fail() : 0;
+
+    public int Close(SocketHandle socket) => Libc.close(socket.Fd) < 0 ? Fail() : 0;
+
+    public int OpenWakePair(out SocketHandle readEnd, out SocketHandle writeEnd)
+    {
+        int* fds = stackalloc int[2];
+        // Both ends non-blocking: a full pipe means a wake-up is already pending, and the
+        // signal thread must never block on it.
+        if (Libc.pipe2(fds, Libc.O_NONBLOCK | Libc.O_CLOEXEC) < 0)
+        {
+            readEnd = writeEnd = SocketHandle.Invalid;
+            return Fail();
+        }
+        readEnd = SocketHandle.FromFd(fds[0]);
+        writeEnd = SocketHandle.FromFd(fds[1]);
+        return 0;
+    }
+
+    public int Wake(SocketHandle writeEnd)
+    {
+        byte b = 1;
+        nint n = Libc.write(writeEnd.Fd, &b, 1);
+        if (n >= 0) return 0;
+        int e = Marshal.GetLastPInvokeError();
+        return e == Errno.EAGAIN ? 0 : -e; // full pipe: a wake-up is pending already
+    }
+
+    public int DrainWake(SocketHandle readEnd)
+    {
+        byte* buf = stackalloc byte[64];
+        while (true)
+        {
+            nint n = Libc.read(readEnd.Fd, buf, 64);
+            if (n > 0) continue;
+            if (n == 0) return 0;
+            int e = Marshal.GetLastPInvokeError();
+            if (e == Errno.EINTR) continue;
+            return e == Errno.EAGAIN ? 0 : -e;
+        }
+    }
+
+    public int OpenSpare(out SocketHandle spare)
+    {
+        ReadOnlySpan<byte> path = "/dev/null\0"u8;
+        fixed (byte* p = path)
+        {
+            int fd = Libc.open(p, Libc.O_RDONLY | Libc.O_CLOEXEC);
+            if (fd < 0)
+            {
+                // A chroot without /dev still deserves a spare: any descriptor will do.
+                fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+            }
+            spare = SocketHandle.FromFd(fd);
+            return fd < 0 ? Fail() : 0;
+        }
+    }
+
+    public long DescriptorLimit()
+    {
+        RLimit r;
+        if (Libc.getrlimit(Libc.RLIMIT_NOFILE, &r) < 0) return Fail();
+        return r.rlim_cur > long.MaxValue ? long.MaxValue : (long)r.rlim_cur;
+    }
+
+    public string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+
+    public int Select(int nfds, ref FdSet readfds, ref FdSet writefds, long timeoutMicros)
+    {
+        // A fresh timeval on every call: Linux writes the time left back into it.
+        TimeVal tv = TimeVal.FromMicroseconds(timeoutMicros < 0 ? 0 : timeoutMicros);
+        fixed (FdSet* r = &readfds)
+        fixed (FdSet* w = &writefds)
+        {
+            int n = Libc.select(nfds, r, w, null, timeoutMicros < 0 ? null : &tv);
+            return n < 0 ? Fail() : n;
+        }
+    }
+
+    private static void CheckRange(byte[] buffer, int offset, int count)
+    {
+        if ((uint)offset > (uint)buffer.Length || (uint)count > (uint)(buffer.Length - offset))
+            throw new ArgumentOutOfRangeException(nameof(count));
+    }
+
+    /// <summary>Writes the sockaddr for an address into ss and returns its length.</summary>
+    public static uint ToSockAddr(in NetAddress address, SockAddrStorage* ss)
+    {
+        *ss = default;
+        if (address.Family == AddressFamilyKind.IPv6)
+        {
+            var s6 = (SockAddrIn6*)ss;
+            s6->sin6_family = Libc.AF_INET6;
+            s6->sin6_port = BinaryPrimitives.ReverseEndianness(address.Port);
+            s6->sin6_scope_id = address.ScopeId;
+            address.ReadOnlyBytes.CopyTo(new Span<byte>(s6->sin6_addr, 16));
+            return (uint)sizeof(SockAddrIn6);
+        }
+        var s4 = (SockAddrIn*)ss;
+        s4->sin_family = Libc.AF_INET;
+        s4->sin_port = BinaryPrimitives.ReverseEndianness(address.Port);
+        address.ReadOnlyBytes.CopyTo(new Span<byte>(&s4->sin_addr, 4));
+        return (uint)sizeof(SockAddrIn);
+    }
+
+    public static NetAddress FromSockAddr(SockAddrStorage* ss)
+    {
+        if (ss->ss_family == Libc.AF_INET6)
+        {
+            var s6 = (SockAddrIn6*)ss;
+            return NetAddress.IPv6(new ReadOnlySpan<byte>(s6->sin6_addr, 16),
+                BinaryPrimitives.ReverseEndianness(s6->sin6_port), s6->sin6_scope_id);
+        }
+        if (ss->ss_family == Libc.AF_INET)
+        {
+            var s4 = (SockAddrIn*)ss;
+            byte* a = (byte*)&s4->sin_addr;
+            return NetAddress.IPv4(a[0], a[1], a[2], a[3], BinaryPrimitives.ReverseEndianness(s4->sin_port));
+        }
+        return default;
+    }
+}

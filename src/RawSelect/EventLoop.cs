@@ -1,0 +1,126 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using RawSelect.Interop;
+
+namespace RawSelect;
+
+/// <summary>
+/// The loop: wait for the nearest deadline or a ready socket, dispatch, run due timers, repeat.
+/// It neither knows it is echoing (the handlers do) nor that it is select (the selector does).
+/// One thread runs it; <see cref="Wake"/> is the only member safe to call from another.
+/// </summary>
+public sealed class EventLoop : IEventHandler, IDisposable
+{
+    private readonly ISocketApi _api;
+    private readonly ISelector _selector;
+    private readonly Counters _counters;
+    private readonly Log _log;
+    private readonly ReadyEvent[] _fired;
+    private readonly List<ITimer> _timers = new();
+    private readonly SocketHandle _wakeRead;
+    private readonly SocketHandle _wakeWrite;
+    private int _wakePending;
+    private volatile bool _stopRequested;
+    private bool _running = true;
+
+    /// <summary>Called on the loop thread after a wake-up, with whether a stop was requested.</summary>
+    public Action? OnWake { get; set; }
+
+    public EventLoop(ISocketApi api, ISelector selector, Counters counters, Log log)
+    {
+        _api = api;
+        _selector = selector;
+        _counters = counters;
+        _log = log;
+        _fired = new ReadyEvent[selector.Capacity];
+        int r = api.OpenWakePair(out _wakeRead, out _wakeWrite);
+        if (r < 0) throw new NativeException("wake-up pipe", -r, api.ErrorText(-r));
+        if (!selector.Add(_wakeRead, Interest.Read, this))
+            throw new NativeException("wake-up pipe", Errno.EMFILE, "descriptor does not fit the selector");
+    }
+
+    public ISelector Selector => _selector;
+
+    /// <summary>Monotonic milliseconds.</summary>
+    public static long Now => Environment.TickCount64;
+
+    public bool StopRequested => _stopRequested;
+
+    public void AddTimer(ITimer timer) => _timers.Add(timer);
+
+    /// <summary>Asks the loop to stop. Any thread (signal handlers run on their own).</summary>
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        Wake();
+    }
+
+    /// <summary>Makes the loop return from its wait. Any thread; coalesces while one is pending.</summary>
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0) _api.Wake(_wakeWrite);
+    }
+
+    /// <summary>Ends <see cref="Run"/> after the current iteration. Loop thread only.</summary>
+    public void Exit() => _running = false;
+
+    public void Run()
+    {
+        while (_running) RunOnce();
+    }
+
+    public void RunOnce()
+    {
+        long now = Now;
+        long due = long.MaxValue;
+        foreach (ITimer t in _timers) due = Math.Min(due, t.DueAt);
+        long timeoutMicros = due == long.MaxValue ? -1 : Math.Max(0, due - now) * 1000;
+
+        int n = _selector.Wait(timeoutMicros, _fired);
+        _counters.SelectCalls++;
+        if (n < 0)
+        {
+            int errno = -n;
+            if (errno == Errno.EINTR) { _counters.SelectEintr++; return; }
+            // Anything else (EBADF, EINVAL, ENOMEM) means the sets no longer describe reality:
+            // carrying on would spin. Let the server report it and stop.
+            throw new NativeException("select", errno, _api.ErrorText(errno));
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            ref ReadyEvent e = ref _fired[i];
+            IEventHandler h = e.Handler;
+            e.Handler = null!; // hold no reference to a connection past its event
+            h.OnReady(e.Readable, e.Writable);
+        }
+
+        if (_timers.Count > 0)
+        {
+            now = Now;
+            for (int i = 0; i < _timers.Count; i++)
+            {
+                if (_timers[i].DueAt <= now) _timers[i].OnTimer(now);
+            }
+        }
+    }
+
+    /// <summary>The wake-up pipe became readable.</summary>
+    void IEventHandler.OnReady(bool readable, bool writable)
+    {
+        // Clear the flag before draining: a Wake racing with us then writes again and is not lost.
+        Volatile.Write(ref _wakePending, 0);
+        _api.DrainWake(_wakeRead);
+        _counters.Wakeups++;
+        OnWake?.Invoke();
+    }
+
+    public void Dispose()
+    {
+        _selector.Remove(_wakeRead);
+        _api.Close(_wakeRead);
+        _api.Close(_wakeWrite);
+    }
+}

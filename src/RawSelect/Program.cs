@@ -1,0 +1,84 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text;
+using RawSelect.Interop;
+using RawSelect.Interop.Unix;
+
+namespace RawSelect;
+
+public static class Program
+{
+    public const int ExitOk = 0;
+    public const int ExitBindFailed = 1;
+    public const int ExitUsage = 2;
+    public const int ExitInternal = 70; // EX_SOFTWARE
+
+    public static int Main(string[] args)
+    {
+        using Stream stdout = Console.OpenStandardOutput();
+        using Stream stderr = Console.OpenStandardError();
+        try
+        {
+            return Run(args, stdout, stderr);
+        }
+        catch (Exception e)
+        {
+            // Never a stack trace: one line that says what failed.
+            WriteLine(stderr, $"rawselect: fatal: {e.Message}");
+            return ExitInternal;
+        }
+    }
+
+    private static int Run(string[] args, Stream stdout, Stream stderr)
+    {
+        Options? options = Options.Parse(args, out string error);
+        if (options is null)
+        {
+            WriteLine(stderr, $"rawselect: {error}");
+            return ExitUsage;
+        }
+        if (options.ShowHelp) { Write(stdout, HelpText.Usage); return ExitOk; }
+        if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
+
+        var log = new Log(options.LogLevel, stderr);
+        UnixSocketApi api = UnixSocketApi.Instance;
+        using var selector = new SelectSelector(api, log);
+        using var server = new Server(options, api, selector, log);
+
+        string? bindError = server.Bind();
+        if (bindError is not null)
+        {
+            WriteLine(stderr, $"rawselect: {bindError}");
+            return ExitBindFailed;
+        }
+
+        // .NET installs no SIGTERM handler of its own, and its SIGINT default is to exit at once.
+        // Both become a request to the loop; the callbacks run on another thread, so they only
+        // set a flag and write to the wake-up pipe.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var sigusr1 = OperatingSystem.IsWindows() ? null
+            : PosixSignalRegistration.Create((PosixSignal)SIGUSR1, ctx => { ctx.Cancel = true; server.RequestCounters(); });
+
+        Write(stdout, server.ListeningLines());
+        server.Run();
+        return ExitOk;
+
+        void Stop(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true;
+            server.RequestStop();
+        }
+    }
+
+    private const int SIGUSR1 = 10; // Linux numbering; raw values are allowed by PosixSignalRegistration
+
+    private static void Write(Stream s, string text)
+    {
+        byte[] b = Encoding.UTF8.GetBytes(text);
+        try { s.Write(b, 0, b.Length); s.Flush(); } catch (IOException) { }
+    }
+
+    private static void WriteLine(Stream s, string text) => Write(s, text + "\n");
+}

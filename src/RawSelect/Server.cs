@@ -1,0 +1,200 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using RawSelect.Interop;
+
+namespace RawSelect;
+
+/// <summary>
+/// Binds what the options ask for, runs the loop until a stop is requested, then shuts down in
+/// bounded time: stop accepting, flush what is buffered (up to --shutdown-timeout), close all.
+/// </summary>
+public sealed class Server : ITimer, IDisposable
+{
+    private readonly Options _options;
+    private readonly ISocketApi _api;
+    private readonly EventLoop _loop;
+    private readonly ServerContext _cx;
+    private readonly List<TcpListener> _listeners = new();
+    private readonly List<UdpEndpoint> _udp = new();
+    private long _shutdownDeadline = long.MaxValue;
+    private volatile bool _countersRequested;
+
+    public Server(Options options, ISocketApi api, ISelector selector, Log log)
+    {
+        _options = options;
+        _api = api;
+        var counters = new Counters();
+        _cx = new ServerContext(api, selector, log, counters, options.BufferSize)
+        {
+            IdleTimeoutMs = options.IdleTimeoutMs,
+            Now = EventLoop.Now,
+        };
+        _loop = new EventLoop(api, selector, counters, log);
+        _loop.OnWake = OnWake;
+        _loop.AddTimer(new IdleTimer(_cx));
+        _loop.AddTimer(this);
+    }
+
+    public ServerContext Context => _cx;
+    public EventLoop Loop => _loop;
+    public IReadOnlyList<TcpListener> Listeners => _listeners;
+    public IReadOnlyList<UdpEndpoint> UdpEndpoints => _udp;
+
+    /// <summary>
+    /// Opens and binds every socket. Returns null on success, or a one-line message naming the
+    /// address and the reason.
+    /// </summary>
+    public string? Bind()
+    {
+        foreach (NetAddress a in _options.Tcp)
+        {
+            string? err = OpenBound(a, stream: true, out SocketHandle s, out NetAddress bound);
+            if (err is not null) return err;
+            int r = _api.Listen(s, _options.Backlog);
+            if (r < 0) { _api.Close(s); return Describe("listen", "tcp", a, -r); }
+            var l = new TcpListener(_cx, s, bound);
+            _listeners.Add(l);
+            _cx.Selector.Add(s, Interest.Read, l);
+            _loop.AddTimer(l);
+        }
+        foreach (NetAddress a in _options.Udp)
+        {
+            string? err = OpenBound(a, stream: false, out SocketHandle s, out NetAddress bound);
+            if (err is not null) return err;
+            var u = new UdpEndpoint(_cx, s, bound, _options.AllowServicePorts);
+            _udp.Add(u);
+            _cx.Selector.Add(s, Interest.Read, u);
+        }
+        _cx.MaxClients = EffectiveMaxClients();
+        return null;
+    }
+
+    private string? OpenBound(NetAddress a, bool stream, out SocketHandle s, out NetAddress bound)
+    {
+        string proto = stream ? "tcp" : "udp";
+        bound = default;
+        int r = _api.OpenSocket(a.Family, stream, out s);
+        if (r < 0) return Describe("socket", proto, a, -r);
+        if (!_cx.Selector.CanRegister(s))
+        {
+            _api.Close(s);
+            return $"cannot bind {proto} {a}: descriptor {s} does not fit the selector";
+        }
+        if (stream)
+        {
+            _api.SetOption(s, SocketOption.ReuseAddress, 1);
+            // Inherited by every accepted socket: echoes leave at once, not after Nagle's wait.
+            _api.SetOption(s, SocketOption.NoDelay, 1);
+        }
+        // [::] takes IPv6 only, so 0.0.0.0 on the same port can be a listener of its own.
+        if (a.Family == AddressFamilyKind.IPv6) _api.SetOption(s, SocketOption.IPv6Only, 1);
+        r = _api.Bind(s, a);
+        if (r < 0) { _api.Close(s); s = SocketHandle.Invalid; return Describe("bind", proto, a, -r); }
+        r = _api.GetSockName(s, out bound);
+        if (r < 0) bound = a;
+        return null;
+    }
+
+    private string Describe(string call, string proto, NetAddress a, int errno) =>
+        $"cannot bind {proto} {a}: {call}: {_api.ErrorText(errno)} ({Errno.Name(errno) ?? "errno " + errno})";
+
+    /// <summary>
+    /// --max-clients, or what the descriptor table and the selector allow, less what the server
+    /// holds itself: stdin/out/err, the wake-up pipe, listeners, their spares, UDP sockets, and
+    /// one slot in hand for the accept that finds the limit.
+    /// </summary>
+    private int EffectiveMaxClients()
+    {
+        int reserved = 3 + 2 + _listeners.Count * 2 + _udp.Count + 1;
+        long fdLimit = _api.DescriptorLimit();
+        long byFds = fdLimit < 0 ? long.MaxValue : fdLimit - reserved;
+        long bySelector = _cx.Selector.Capacity - reserved;
+        long derived = Math.Max(1, Math.Min(byFds, bySelector));
+        return _options.MaxClients > 0 ? (int)Math.Min(_options.MaxClients, int.MaxValue) : (int)derived;
+    }
+
+    /// <summary>The lines tools wait for: "listening tcp 127.0.0.1:5000", one per socket.</summary>
+    public string ListeningLines()
+    {
+        var sb = new StringBuilder();
+        foreach (TcpListener l in _listeners) sb.Append("listening tcp ").Append(l.Address.ToString()).Append('\n');
+        foreach (UdpEndpoint u in _udp) sb.Append("listening udp ").Append(u.Address.ToString()).Append('\n');
+        return sb.ToString();
+    }
+
+    public void Run()
+    {
+        Log log = _cx.Log;
+        if (log.Info)
+        {
+            log.Begin("info").Append("serving: max-clients=").Append(_cx.MaxClients)
+                .Append(" fd-setsize=").Append(_cx.Selector.Capacity)
+                .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
+                .Append(" buffer-size=").Append(_cx.BufferSize)
+                .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
+                .End();
+        }
+        while (true)
+        {
+            _loop.RunOnce();
+            _cx.Now = EventLoop.Now;
+            if (_cx.ShuttingDown && (_cx.Connections.Count == 0 || _cx.Now >= _shutdownDeadline)) break;
+        }
+        FinishShutdown();
+    }
+
+    /// <summary>A signal: SIGINT/SIGTERM stop, SIGUSR1 prints counters. Any thread.</summary>
+    public void RequestStop() => _loop.RequestStop();
+
+    public void RequestCounters()
+    {
+        _countersRequested = true;
+        _loop.Wake();
+    }
+
+    private void OnWake()
+    {
+        _cx.Now = EventLoop.Now;
+        if (_countersRequested)
+        {
+            _countersRequested = false;
+            _cx.Counters.Write(_cx.Log, "counters");
+        }
+        if (_loop.StopRequested && !_cx.ShuttingDown) BeginShutdown();
+    }
+
+    private void BeginShutdown()
+    {
+        _cx.ShuttingDown = true;
+        _shutdownDeadline = _cx.Now + _options.ShutdownTimeoutMs;
+        if (_cx.Log.Info) _cx.Log.Begin("info").Append("stopping: ").Append(_cx.Connections.Count).Append(" connections open").End();
+        foreach (TcpListener l in _listeners) l.Close();
+        foreach (UdpEndpoint u in _udp) u.Close();
+        TcpConnection? c = _cx.Connections.Head;
+        while (c is not null)
+        {
+            TcpConnection? next = c.Next;
+            c.BeginShutdown();
+            c = next;
+        }
+    }
+
+    public long DueAt => _shutdownDeadline;
+
+    public void OnTimer(long now) { } // the wake-up is the point: Run checks the deadline
+
+    private void FinishShutdown()
+    {
+        while (_cx.Connections.Head is TcpConnection c) c.Close(CloseReason.Shutdown, 0);
+        if (_cx.Log.Info) _cx.Counters.Write(_cx.Log, "exit");
+    }
+
+    public void Dispose()
+    {
+        foreach (TcpListener l in _listeners) l.Close();
+        foreach (UdpEndpoint u in _udp) u.Close();
+        _loop.Dispose();
+    }
+}

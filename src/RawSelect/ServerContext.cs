@@ -1,0 +1,49 @@
+using System.Buffers;
+using RawSelect.Interop;
+
+namespace RawSelect;
+
+/// <summary>What every handler shares: the seam, the loop's selector, settings, counters, the log.</summary>
+public sealed class ServerContext
+{
+    public ServerContext(ISocketApi api, ISelector selector, Log log, Counters counters, int bufferSize)
+    {
+        Api = api;
+        Selector = selector;
+        Log = log;
+        Counters = counters;
+        BufferSize = bufferSize;
+        Scratch = new byte[bufferSize];
+    }
+
+    public ISocketApi Api { get; }
+    public ISelector Selector { get; }
+    public Log Log { get; }
+    public Counters Counters { get; }
+    public int BufferSize { get; }
+
+    /// <summary>
+    /// One receive buffer for every connection: data is received here and usually leaves in the
+    /// same wake-up, so an idle or keeping-up connection holds no buffer of its own. Only what the
+    /// kernel would not take is copied into a rented per-connection buffer.
+    /// </summary>
+    public byte[] Scratch { get; }
+
+    public ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Shared;
+
+    public int MaxClients { get; set; } = int.MaxValue;
+
+    /// <summary>0: no idle timeout.</summary>
+    public long IdleTimeoutMs { get; set; }
+
+    /// <summary>Every open connection, least recently active first.</summary>
+    public ConnectionList Connections { get; } = new();
+
+    /// <summary>Recycled connection objects, so accepting allocates nothing in the steady state.</summary>
+    public ConnectionPool ConnectionPool { get; } = new();
+
+    /// <summary>Loop time of the current iteration, in milliseconds.</summary>
+    public long Now { get; set; }
+
+    public bool ShuttingDown { get; set; }
+}
