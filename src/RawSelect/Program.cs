@@ -3,7 +3,6 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
 using RawSelect.Interop;
-using RawSelect.Interop.Unix;
 
 namespace RawSelect;
 
@@ -42,8 +41,8 @@ public static class Program
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
         var log = new Log(options.LogLevel, stderr);
-        UnixSocketApi api = UnixSocketApi.Instance;
-        using var selector = new SelectSelector(api, log);
+        (ISocketApi api, ISelector selector) = Platform.Create(log);
+        using var _ = selector;
         using var server = new Server(options, api, selector, log);
 
         string? bindError = server.Bind();

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: builds the Native-AOT binary, then every xunit test (unit, fault
+# injection through the seam, C-header layout, integration against artifacts/rawselect over
+# loopback), then the script-level checks. Ends with "N passed, N failed" over all of them.
+#   scripts/test.sh [--filter EXPR]   (EXPR as for dotnet test --filter)
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+filter=()
+if [[ "${1:-}" == "--filter" ]]; then filter=(--filter "$2"); shift 2; fi
+
+passed=0
+failed=0
+count() { # count NAME EXIT_CODE: one script-level check
+  if [[ "$2" == 0 ]]; then passed=$((passed + 1)); echo "check $1: passed"
+  else failed=$((failed + 1)); echo "check $1: FAILED (exit $2)"; fi
+}
+
+if ! scripts/build.sh; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+ulimit -n 8192 2>/dev/null || true
+log="$(mktemp)"
+dotnet test tests/RawSelect.Tests/RawSelect.Tests.csproj -c Release "${filter[@]}" 2>&1 | tee "$log"
+summary="$(grep -E '(Passed|Failed)!  - Failed:' "$log" | tail -1)"
+if [[ -n "$summary" ]]; then
+  f="$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$summary")"
+  p="$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")"
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  echo "dotnet test produced no summary (build error?)"
+  failed=$((failed + 1))
+fi
+rm -f "$log"
+
+if [[ ${#filter[@]} -eq 0 ]]; then
+  for check in scripts/checks/*.sh; do
+    [[ -e "$check" ]] || continue
+    bash "$check"; count "$(basename "$check" .sh)" $?
+  done
+fi
+
+echo "$passed passed, $failed failed"
+[[ "$failed" == 0 ]]
