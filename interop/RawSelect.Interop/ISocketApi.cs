@@ -41,6 +41,20 @@ public interface ISocketApi
 
     nint SendTo(SocketHandle socket, byte[] buffer, int offset, int count, in NetAddress to);
 
+    /// <summary>
+    /// Receives up to <paramref name="count"/> datagrams into slots 0.. of the batch in one call
+    /// (recvmmsg), filling Lengths and Peers. Returns how many, or -errno: -ENOSYS where the
+    /// platform has no such call, and the caller falls back to <see cref="RecvFrom"/>.
+    /// </summary>
+    int RecvMany(SocketHandle socket, DatagramBatch batch, int count) => -Errno.ENOSYS;
+
+    /// <summary>
+    /// Sends slots [start, start + count) of the batch, each to its peer, in one call (sendmmsg).
+    /// Returns how many left, counting from start (fewer than count when the next one failed or
+    /// would block), or -errno when the first one could not be sent.
+    /// </summary>
+    int SendMany(SocketHandle socket, DatagramBatch batch, int start, int count) => -Errno.ENOSYS;
+
     int Shutdown(SocketHandle socket, ShutdownHow how);
 
     int Close(SocketHandle socket);

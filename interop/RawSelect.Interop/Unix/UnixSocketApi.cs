@@ -113,6 +113,43 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
         }
     }
 
+    public int RecvMany(SocketHandle socket, DatagramBatch batch, int count)
+    {
+        count = Math.Min(count, batch.Capacity);
+        MMsgState st = MMsgState.For(batch);
+        for (int i = 0; i < count; i++)
+        {
+            st.Msgs[i].msg_hdr.msg_namelen = (uint)sizeof(SockAddrStorage);
+            st.Msgs[i].msg_hdr.msg_flags = 0;
+            st.Iov[i].iov_len = DatagramBatch.SlotSize;
+        }
+        int n = Libc.recvmmsg(socket.Fd, st.Msgs, (uint)count, 0, null);
+        if (n < 0) return Fail();
+        for (int i = 0; i < n; i++)
+        {
+            int len = (int)st.Msgs[i].msg_len;
+            // recvmmsg has no per-message MSG_TRUNC length: the flag says "cut", so report one
+            // byte more than the slot to let the caller count it as truncated.
+            if ((st.Msgs[i].msg_hdr.msg_flags & Libc.MSG_TRUNC) != 0) len = DatagramBatch.SlotSize + 1;
+            batch.Lengths[i] = len;
+            batch.Peers[i] = FromSockAddr(&st.Addrs[i]);
+        }
+        return n;
+    }
+
+    public int SendMany(SocketHandle socket, DatagramBatch batch, int start, int count)
+    {
+        MMsgState st = MMsgState.For(batch);
+        for (int i = start; i < start + count; i++)
+        {
+            st.Iov[i].iov_len = (nuint)batch.Lengths[i];
+            st.Msgs[i].msg_hdr.msg_namelen = ToSockAddr(batch.Peers[i], &st.Addrs[i]);
+            st.Msgs[i].msg_hdr.msg_flags = 0;
+        }
+        int n = Libc.sendmmsg(socket.Fd, st.Msgs + start, (uint)count, Libc.MSG_NOSIGNAL);
+        return n < 0 ? Fail() : n;
+    }
+
     public int Shutdown(SocketHandle socket, ShutdownHow how) =>
         Libc.shutdown(socket.Fd, (int)how) < 0 ? Fail() : 0;
 

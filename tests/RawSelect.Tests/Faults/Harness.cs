@@ -24,6 +24,9 @@ public sealed class Harness
         Selector = new SelectSelector(Sys);
         Cx = new ServerContext(Api, Selector, new Log(LogLevel.Quiet, Stream.Null), new Counters(), bufferSize);
         Api.ErrorText(Arg.Any<int>()).Returns("text");
+        // Like a platform without recvmmsg/sendmmsg, unless a test says otherwise.
+        Api.RecvMany(Arg.Any<SocketHandle>(), Arg.Any<DatagramBatch>(), Arg.Any<int>()).Returns(-Errno.ENOSYS);
+        Api.SendMany(Arg.Any<SocketHandle>(), Arg.Any<DatagramBatch>(), Arg.Any<int>(), Arg.Any<int>()).Returns(-Errno.ENOSYS);
         Api.Close(Arg.Any<SocketHandle>()).Returns(ci => { Closed.Add(ci.Arg<SocketHandle>().Fd); return 0; });
     }
 

@@ -16,6 +16,7 @@ public unsafe class LinuxLayoutTests
         #define _GNU_SOURCE
         #include <sys/select.h>
         #include <sys/socket.h>
+        #include <sys/uio.h>
         #include <sys/time.h>
         #include <sys/resource.h>
         #include <netinet/in.h>
@@ -30,7 +31,7 @@ public unsafe class LinuxLayoutTests
     public static List<(string Name, string CExpr, long CSharp)> StructProbes()
     {
         var list = new List<(string, string, long)>();
-        TimeVal tv = default; SockAddrIn s4 = default; SockAddrIn6 s6 = default;
+        TimeVal tv = default; IoVec iov = default; MsgHdr mh = default; MMsgHdr mm = default; SockAddrIn s4 = default; SockAddrIn6 s6 = default;
         SockAddrStorage ss = default; RLimit rl = default;
         static long Off(void* field, void* s) => (byte*)field - (byte*)s;
 
@@ -54,6 +55,17 @@ public unsafe class LinuxLayoutTests
         list.Add(("alignof_sockaddr_storage", "_Alignof(struct sockaddr_storage)", 8));
         list.Add(("sizeof_rlimit", "sizeof(struct rlimit)", sizeof(RLimit)));
         list.Add(("offsetof_rlimit_rlim_max", "offsetof(struct rlimit, rlim_max)", Off(&rl.rlim_max, &rl)));
+        list.Add(("sizeof_iovec", "sizeof(struct iovec)", sizeof(IoVec)));
+        list.Add(("offsetof_iovec_iov_len", "offsetof(struct iovec, iov_len)", Off(&iov.iov_len, &iov)));
+        list.Add(("sizeof_msghdr", "sizeof(struct msghdr)", sizeof(MsgHdr)));
+        list.Add(("offsetof_msghdr_msg_namelen", "offsetof(struct msghdr, msg_namelen)", Off(&mh.msg_namelen, &mh)));
+        list.Add(("offsetof_msghdr_msg_iov", "offsetof(struct msghdr, msg_iov)", Off(&mh.msg_iov, &mh)));
+        list.Add(("offsetof_msghdr_msg_iovlen", "offsetof(struct msghdr, msg_iovlen)", Off(&mh.msg_iovlen, &mh)));
+        list.Add(("offsetof_msghdr_msg_control", "offsetof(struct msghdr, msg_control)", Off(&mh.msg_control, &mh)));
+        list.Add(("offsetof_msghdr_msg_controllen", "offsetof(struct msghdr, msg_controllen)", Off(&mh.msg_controllen, &mh)));
+        list.Add(("offsetof_msghdr_msg_flags", "offsetof(struct msghdr, msg_flags)", Off(&mh.msg_flags, &mh)));
+        list.Add(("sizeof_mmsghdr", "sizeof(struct mmsghdr)", sizeof(MMsgHdr)));
+        list.Add(("offsetof_mmsghdr_msg_len", "offsetof(struct mmsghdr, msg_len)", Off(&mm.msg_len, &mm)));
         list.Add(("RLIM_INFINITY_u64", "RLIM_INFINITY == (rlim_t)-1", RLimit.RLIM_INFINITY == ulong.MaxValue ? 1 : 0));
         return list;
     }
@@ -89,6 +101,6 @@ public unsafe class LinuxLayoutTests
 
     [Fact]
     public void Blittable_structs_have_no_references() =>
-        Assert.All(new[] { typeof(FdSet), typeof(TimeVal), typeof(SockAddrIn), typeof(SockAddrIn6), typeof(SockAddrStorage), typeof(RLimit), typeof(NetAddress) },
+        Assert.All(new[] { typeof(FdSet), typeof(TimeVal), typeof(SockAddrIn), typeof(SockAddrIn6), typeof(SockAddrStorage), typeof(RLimit), typeof(IoVec), typeof(MsgHdr), typeof(MMsgHdr), typeof(NetAddress) },
             t => Assert.False((bool)typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.IsReferenceOrContainsReferences))!.MakeGenericMethod(t).Invoke(null, null)!));
 }
