@@ -82,6 +82,12 @@ public interface ISocketApi
     /// <summary>The process's soft limit on open descriptors (RLIMIT_NOFILE), or -errno.</summary>
     long DescriptorLimit();
 
+    /// <summary>
+    /// How many descriptors the process holds now (the runtime's own included), or -errno:
+    /// -ENOSYS where handles are not small dense numbers and the question means nothing.
+    /// </summary>
+    long DescriptorsInUse() => -Errno.ENOSYS;
+
     /// <summary>The platform's text for an error number (strerror).</summary>
     string ErrorText(int errno);
 }

@@ -24,7 +24,7 @@ public static class Program
         catch (Exception e)
         {
             // Never a stack trace: one line that says what failed.
-            WriteLine(stderr, $"rawselect: fatal: {e.Message}");
+            WriteLine(stderr, $"rawselect: fatal: {OneLine(e.Message)}");
             return ExitInternal;
         }
     }
@@ -34,10 +34,14 @@ public static class Program
         Options? options = Options.Parse(args, out string error);
         if (options is null)
         {
-            WriteLine(stderr, $"rawselect: {error}");
+            WriteLine(stderr, $"rawselect: {OneLine(error)}");
             return ExitUsage;
         }
-        if (options.ShowHelp) { Write(stdout, HelpText.Usage); return ExitOk; }
+        // System.Console sets itself up on the first write through a console stream: it dup()s
+        // stdout for Console.Out and opens a pipe for its signal handling. Have that happen now:
+        // after a bind that ran out of descriptors it would fail, and the message saying so with it.
+        stderr.Write(Array.Empty<byte>(), 0, 0);
+        if (options.ShowHelp) { WriteLine(stdout, HelpText.Usage); return ExitOk; }
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
         var log = new Log(options.LogLevel, stderr);
@@ -80,4 +84,19 @@ public static class Program
     }
 
     private static void WriteLine(Stream s, string text) => Write(s, text + "\n");
+
+    /// <summary>
+    /// A message quoting the command line stays one line, and a hostile argument cannot put
+    /// control sequences on the operator's terminal: control characters become escapes.
+    /// </summary>
+    internal static string OneLine(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (!char.IsControl(c)) { sb.Append(c); continue; }
+            sb.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ => $"\\x{(int)c:x2}" });
+        }
+        return sb.ToString();
+    }
 }

@@ -101,13 +101,15 @@ public sealed class Server : ITimer, IDisposable
         $"cannot bind {proto} {a}: {call}: {_api.ErrorText(errno)} ({Errno.Name(errno) ?? "errno " + errno})";
 
     /// <summary>
-    /// --max-clients, or what the descriptor table and the selector allow, less what the server
-    /// holds itself: stdin/out/err, the wake-up pipe, listeners, their spares, UDP sockets, and
-    /// one slot in hand for the accept that finds the limit.
+    /// --max-clients, or what the descriptor table and the selector allow, less what the process
+    /// holds already (stdin/out/err, the runtime's own, the wake-up pipe, listeners, their spares,
+    /// UDP sockets), less a small margin for descriptors the runtime opens later.
     /// </summary>
     private int EffectiveMaxClients()
     {
-        int reserved = 3 + 2 + _listeners.Count * 2 + _udp.Count + 1;
+        const int margin = 2;
+        long inUse = _api.DescriptorsInUse();
+        int reserved = (int)(inUse >= 0 ? inUse : 3 + 2 + _listeners.Count * 2 + _udp.Count) + margin;
         long fdLimit = _api.DescriptorLimit();
         long byFds = fdLimit < 0 ? long.MaxValue : fdLimit - reserved;
         long bySelector = _cx.Selector.Capacity - reserved;
@@ -160,7 +162,7 @@ public sealed class Server : ITimer, IDisposable
         if (_countersRequested)
         {
             _countersRequested = false;
-            _cx.Counters.Write(_cx.Log, "counters");
+            if (_cx.Log.Info) _cx.Counters.Write(_cx.Log, "counters"); // README: quiet prints nothing
         }
         if (_loop.StopRequested && !_cx.ShuttingDown) BeginShutdown();
     }

@@ -18,6 +18,8 @@ public sealed class TcpListener : IEventHandler, ITimer
     private readonly ServerContext _cx;
     private SocketHandle _spare = SocketHandle.Invalid;
     private long _resumeAt = long.MaxValue;
+    private RateLimit _refusalLog;
+    private RateLimit _emfileLog;
 
     public TcpListener(ServerContext context, SocketHandle socket, in NetAddress address)
     {
@@ -75,7 +77,10 @@ public sealed class TcpListener : IEventHandler, ITimer
     private void Refuse(SocketHandle conn, in NetAddress peer, string why)
     {
         _cx.Api.Close(conn);
-        if (_cx.Log.Info) _cx.Log.Begin("info").Append("tcp ").Append(peer).Append(" refused: ").Append(why).End();
+        if (!_cx.Log.Info || !_refusalLog.Allow(_cx.Now, out long held)) return;
+        _cx.Log.Begin("info").Append("tcp ").Append(peer).Append(" refused: ").Append(why);
+        if (held > 0) _cx.Log.Append(" (and ").Append(held).Append(" more since the last report)");
+        _cx.Log.End();
     }
 
     /// <summary>Returns true to keep accepting in this wake-up.</summary>
@@ -114,7 +119,12 @@ public sealed class TcpListener : IEventHandler, ITimer
     /// </summary>
     private void ShedWithSpare()
     {
-        if (_cx.Log.Error) _cx.Log.Begin("error").Append("accept on ").Append(Address).Append(": out of descriptors, shedding a connection").End();
+        if (_cx.Log.Error && _emfileLog.Allow(_cx.Now, out long held))
+        {
+            _cx.Log.Begin("error").Append("accept on ").Append(Address).Append(": out of descriptors, shedding a connection");
+            if (held > 0) _cx.Log.Append(" (and ").Append(held).Append(" more since the last report)");
+            _cx.Log.End();
+        }
         if (_spare.IsValid)
         {
             _cx.Api.Close(_spare);

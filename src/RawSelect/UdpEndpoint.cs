@@ -28,8 +28,7 @@ public sealed class UdpEndpoint : IEventHandler, IDisposable
     private readonly bool[] _keep = new bool[BatchSlots];
     private int _heldStart;
     private int _heldEnd;
-    private long _lastDropLog = long.MinValue / 2;
-    private long _dropsSinceLog;
+    private RateLimit _dropLog;
 
     public UdpEndpoint(ServerContext context, SocketHandle socket, in NetAddress address, bool allowServicePorts)
     {
@@ -242,13 +241,10 @@ public sealed class UdpEndpoint : IEventHandler, IDisposable
     /// <summary>At most one log line a second: a flood of drops must not become a flood of logs.</summary>
     private void Dropped(in NetAddress from, string why)
     {
-        _dropsSinceLog++;
-        if (!_cx.Log.Info || _cx.Now - _lastDropLog < 1000) return;
+        if (!_cx.Log.Info || !_dropLog.Allow(_cx.Now, out long held)) return;
         _cx.Log.Begin("info").Append("udp ").Append(from).Append(" dropped: ").Append(why);
-        if (_dropsSinceLog > 1) _cx.Log.Append(" (").Append(_dropsSinceLog).Append(" drops since last report)");
+        if (held > 0) _cx.Log.Append(" (and ").Append(held).Append(" more since the last report)");
         _cx.Log.End();
-        _lastDropLog = _cx.Now;
-        _dropsSinceLog = 0;
     }
 
     public void Close()
