@@ -1,6 +1,7 @@
 using System;
 using RawSelect.Interop;
 using RawSelect.Interop.Unix;
+using RawSelect.Interop.Windows;
 
 namespace RawSelect;
 
@@ -13,7 +14,12 @@ public static class Platform
     public static (ISocketApi Api, ISelector Selector) Create(Log log)
     {
         if (OperatingSystem.IsWindows())
-            throw new PlatformNotSupportedException("the Winsock backend is not built yet");
+        {
+            // Winsock: ws2_32 behind the same seam, select on Winsock's own fd_set.
+            int r = WinsockSocketApi.Startup(out WinsockSocketApi? winsock);
+            if (r < 0) throw new NativeException("WSAStartup", -r, WinsockErrors.Text(-r));
+            return (winsock!, new WinsockSelector(winsock!, log));
+        }
         UnixSocketApi api = UnixSocketApi.Instance;
         return (api, new SelectSelector(api, log));
     }

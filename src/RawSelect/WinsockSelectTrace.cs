@@ -1,0 +1,71 @@
+using System;
+using System.Diagnostics;
+using RawSelect.Interop.Windows;
+
+namespace RawSelect;
+
+/// <summary>
+/// --trace for the Winsock backend: one line per select call, in the shape of
+/// <see cref="SelectTrace"/>'s but with no nfds (Winsock ignores it) and socket handles, not fds:
+/// "trace: select sockets=4 read={284,292,300} write={} timeout=inf -> 1 read={300} write={} waited=12.345ms".
+/// A wait with every set empty, which Winsock cannot select on, shows as "sleep".
+/// </summary>
+public sealed class WinsockSelectTrace
+{
+    private readonly Log _log;
+
+    public WinsockSelectTrace(Log log) => _log = log;
+
+    public void Record(int sockets, in FdSet readGiven, in FdSet writeGiven, long timeoutMicros,
+        int result, in FdSet readReturned, in FdSet writeReturned, long started)
+    {
+        double waitedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        _log.Begin("trace").Append("select sockets=").Append(sockets);
+        AppendSet(" read=", readGiven);
+        AppendSet(" write=", writeGiven);
+        _log.Append(" timeout=");
+        if (timeoutMicros < 0) _log.Append("inf");
+        else AppendMs(timeoutMicros / 1000.0);
+        _log.Append(" -> ").Append(result);
+        if (result > 0)
+        {
+            AppendSet(" read=", readReturned);
+            AppendSet(" write=", writeReturned);
+        }
+        else if (result < 0)
+        {
+            _log.Append(" errno=").Append(-result);
+        }
+        _log.Append(" waited=");
+        AppendMs(waitedMs);
+        _log.End();
+    }
+
+    public void RecordSleep(long timeoutMicros, long started)
+    {
+        double waitedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        _log.Begin("trace").Append("sleep (every set empty: Winsock select would fail) timeout=");
+        AppendMs(timeoutMicros / 1000.0);
+        _log.Append(" waited=");
+        AppendMs(waitedMs);
+        _log.End();
+    }
+
+    private void AppendMs(double ms)
+    {
+        Span<char> buf = stackalloc char[32];
+        ms.TryFormat(buf, out int n, "0.000", System.Globalization.CultureInfo.InvariantCulture);
+        _log.Append(buf.Slice(0, n)).Append("ms");
+    }
+
+    private void AppendSet(string label, in FdSet set)
+    {
+        _log.Append(label).Append('{');
+        for (int i = 0; i < set.Count; i++)
+        {
+            if (i > 0) _log.Append(',');
+            _log.Append((long)set[i]);
+        }
+        _log.Append('}');
+    }
+}
