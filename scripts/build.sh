@@ -2,9 +2,12 @@
 # Publishes the Native-AOT server to artifacts/rawselect. AOT and trim warnings are errors.
 #   scripts/build.sh            build if any source is newer than the binary
 #   scripts/build.sh --force    always build
+#   scripts/build.sh --windows [--force|--single-file]
+#                               the self-contained win-x64 build instead (scripts/build-windows.sh)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+if [[ "${1:-}" == "--windows" ]]; then exec "$root/scripts/build-windows.sh" "${@:2}"; fi
 out="$root/artifacts/rawselect"
 
 if [[ "${1:-}" != "--force" && -x "$out" ]]; then

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian 12 machine. Idempotent.
+#   scripts/setup.sh            gcc, python3 (the .NET 10 SDK must be there already)
+#   scripts/setup.sh --wine     also Wine (to run the Windows build's tests) and MinGW-w64's
+#                               headers (to check the Winsock structs against them); CI uses this
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v python3 >/dev/null || need+=(python3)
+if [[ "${1:-}" == "--wine" ]]; then
+  [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null || need+=(wine64)
+  command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64-win32)
+fi
 if [[ ${#need[@]} -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then echo "setup: please install: ${need[*]}" >&2; exit 1; fi
+  echo "setup: installing ${need[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }

@@ -17,10 +17,19 @@ count() { # count NAME EXIT_CODE: one script-level check
   else failed=$((failed + 1)); echo "check $1: FAILED (exit $2)"; fi
 }
 
+scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 if ! scripts/build.sh; then
   echo "build failed"
   echo "0 passed, 1 failed"
   exit 1
+fi
+# The Windows build runs under Wine where Wine is installed (scripts/setup.sh --wine); without
+# it the Wine tests say so and skip.
+if [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null; then
+  if ! scripts/build.sh --windows; then
+    echo "windows build failed"
+    failed=$((failed + 1))
+  fi
 fi
 
 ulimit -n 8192 2>/dev/null || true

@@ -59,7 +59,7 @@ public sealed class TcpListener : IEventHandler, ITimer
         {
             // The descriptor number itself is over FD_SETSIZE: it cannot enter an fd_set.
             c.TcpRefusedFdLimit++;
-            Refuse(conn, peer, "descriptor over FD_SETSIZE");
+            Refuse(conn, peer, "does not fit the selector (FD_SETSIZE)");
             return;
         }
         TcpConnection tc = _cx.ConnectionPool.Rent(_cx);
@@ -67,7 +67,7 @@ public sealed class TcpListener : IEventHandler, ITimer
         {
             _cx.ConnectionPool.Return(tc);
             c.TcpRefusedFdLimit++;
-            Refuse(conn, peer, "selector full");
+            Refuse(conn, peer, "selector full (FD_SETSIZE)");
             return;
         }
         c.TcpAccepted++;

@@ -10,9 +10,15 @@ public static class EchoClient
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public static Socket Connect(IPEndPoint ep)
+    /// <summary>
+    /// Connects. A small <paramref name="receiveBufferSize"/> (set before connecting, so it also
+    /// turns off the kernel's receive-buffer autotuning) keeps the echo in the server's own
+    /// buffer rather than in ours: loopback would otherwise swallow megabytes.
+    /// </summary>
+    public static Socket Connect(IPEndPoint ep, int receiveBufferSize = 0)
     {
         var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize > 0) s.ReceiveBufferSize = receiveBufferSize;
         s.Connect(ep);
         s.ReceiveTimeout = (int)Timeout.TotalMilliseconds;
         s.SendTimeout = (int)Timeout.TotalMilliseconds;
@@ -57,7 +63,8 @@ public static class EchoClient
     /// fails with its offset) and both directions are hashed. With <paramref name="halfClose"/> the
     /// client shuts down its sending side at the end and reads until the server's EOF.
     /// </summary>
-    public static async Task<StreamResult> StreamEchoAsync(Socket s, long total, int seed, bool halfClose, CancellationToken ct)
+    public static async Task<StreamResult> StreamEchoAsync(Socket s, long total, int seed, bool halfClose, CancellationToken ct,
+        Action<long>? received = null)
     {
         using var sentHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Task<long> send = Task.Run(async () =>
@@ -86,6 +93,7 @@ public static class EchoClient
             int n = await s.ReceiveAsync(buf, SocketFlags.None, ct);
             if (n == 0) { eof = true; break; }
             verify.Check(buf.AsSpan(0, n));
+            received?.Invoke(verify.Count);
         }
         long sentTotal = await send;
         return new StreamResult(sentTotal, verify.Count, Convert.ToHexString(sentHash.GetHashAndReset()), verify.Digest(), eof);
@@ -109,7 +117,7 @@ public static class EchoClient
         var clock = Stopwatch.StartNew();
         TimeSpan lastProgress = TimeSpan.Zero;
         bool inStall = false;
-        TimeSpan lastSample = TimeSpan.MinValue;
+        TimeSpan lastSample = TimeSpan.FromSeconds(-1);
         while (clock.Elapsed < maxTime && sent < maxBytes)
         {
             if (sample is not null && clock.Elapsed - lastSample >= TimeSpan.FromMilliseconds(5))
@@ -149,17 +157,22 @@ public static class EchoClient
         return (sent, false);
     }
 
-    /// <summary>Blocking reads until <paramref name="count"/> bytes have been checked by <paramref name="verify"/>.</summary>
-    public static void ReceiveVerified(Socket s, StreamVerifier verify, long count)
+    /// <summary>
+    /// Blocking reads until <paramref name="count"/> bytes have been checked by <paramref name="verify"/>.
+    /// A slow reader (<paramref name="readSize"/> bytes, then a pause of <paramref name="pauseMs"/>)
+    /// keeps the server's sends blocked, so its buffer is rarely empty.
+    /// </summary>
+    public static void ReceiveVerified(Socket s, StreamVerifier verify, long count, int readSize = 65536, int pauseMs = 0)
     {
         s.Blocking = true;
-        var buf = new byte[65536];
+        var buf = new byte[readSize];
         long target = verify.Count + count;
         while (verify.Count < target)
         {
             int n = s.Receive(buf, 0, (int)Math.Min(buf.Length, target - verify.Count), SocketFlags.None);
             if (n == 0) throw new IOException($"EOF after {verify.Count} of {target} bytes");
             verify.Check(buf.AsSpan(0, n));
+            if (pauseMs > 0) Thread.Sleep(pauseMs);
         }
     }
 
@@ -187,9 +200,9 @@ public static class EchoClient
                     throw new InvalidOperationException($"the reply came from {from}, not from {server}");
                 return buf.AsSpan(0, n).ToArray();
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut && attempt < attempts) { }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut) { }
         }
-        throw new TimeoutException("unreachable");
+        throw new TimeoutException($"no reply from {server} to a {payload.Length}-byte datagram, sent {attempts} times {timeoutMs} ms apart");
     }
 
     public static byte[] Random(int n, int seed)
