@@ -3,6 +3,7 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
 using RawSelect.Interop;
+using RawSelect.Interop.Unix;
 
 namespace RawSelect;
 
@@ -15,8 +16,8 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        using Stream stdout = Console.OpenStandardOutput();
-        using Stream stderr = Console.OpenStandardError();
+        using Stream stdout = OpenStd(1);
+        using Stream stderr = OpenStd(2);
         try
         {
             return Run(args, stdout, stderr);
@@ -37,10 +38,14 @@ public static class Program
             WriteLine(stderr, $"rawselect: {OneLine(error)}");
             return ExitUsage;
         }
-        // System.Console sets itself up on the first write through a console stream: it dup()s
-        // stdout for Console.Out and opens a pipe for its signal handling. Have that happen now:
-        // after a bind that ran out of descriptors it would fail, and the message saying so with it.
+        // On Windows System.Console sets itself up on the first write through a console stream.
+        // Have that happen now: after a bind that ran out of handles it could fail, and the
+        // message saying so with it. (On Unix the streams are plain write(2): nothing to set up.)
         stderr.Write(Array.Empty<byte>(), 0, 0);
+        // The runtime opens /dev/urandom (and keeps it) the first time something wants a random
+        // seed, such as the first signal dispatched. Do it before serving, so the descriptor count
+        // is settled before max-clients is derived and never grows mid-run.
+        HashCode.Combine(0);
         if (options.ShowHelp) { WriteLine(stdout, HelpText.Usage); return ExitOk; }
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
@@ -76,6 +81,13 @@ public static class Program
     }
 
     private const int SIGUSR1 = 10; // Linux numbering; raw values are allowed by PosixSignalRegistration
+
+    /// <summary>stdout (1) or stderr (2): write(2) on Unix, the console streams on Windows.</summary>
+    private static Stream OpenStd(int fd)
+    {
+        if (OperatingSystem.IsWindows()) return fd == 1 ? Console.OpenStandardOutput() : Console.OpenStandardError();
+        return new FdWriteStream(fd);
+    }
 
     private static void Write(Stream s, string text)
     {
