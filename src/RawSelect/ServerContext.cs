@@ -1,3 +1,4 @@
+using System;
 using System.Buffers;
 using RawSelect.Interop;
 
@@ -13,8 +14,9 @@ public sealed class ServerContext
         Log = log;
         Counters = counters;
         BufferSize = bufferSize;
-        Scratch = new byte[bufferSize];
     }
+
+    private byte[]? _scratch;
 
     public ISocketApi Api { get; }
     public ISelector Selector { get; }
@@ -25,9 +27,10 @@ public sealed class ServerContext
     /// <summary>
     /// One receive buffer for every connection: data is received here and usually leaves in the
     /// same wake-up, so an idle or keeping-up connection holds no buffer of its own. Only what the
-    /// kernel would not take is copied into a rented per-connection buffer.
+    /// kernel would not take is copied into a rented per-connection buffer. Taken on first use and
+    /// left unzeroed, so a server nobody talks to does not hold it resident.
     /// </summary>
-    public byte[] Scratch { get; }
+    public byte[] Scratch => _scratch ??= GC.AllocateUninitializedArray<byte>(BufferSize);
 
     public ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Shared;
 
