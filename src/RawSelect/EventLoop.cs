@@ -97,9 +97,12 @@ public sealed class EventLoop : IEventHandler, IDisposable
             e.Handler.OnReady(e.Readable, e.Writable);
         }
 
-        if (_timers.Count > 0)
+        // Deadlines only move later while handlers run (activity postpones idle expiry; a pause
+        // starts from now), so if the nearest was not due, none is.
+        if (due != long.MaxValue)
         {
             now = Now;
+            if (now < due) return;
             for (int i = 0; i < _timers.Count; i++)
             {
                 if (_timers[i].DueAt <= now) _timers[i].OnTimer(now);

@@ -79,9 +79,10 @@ public sealed class SelectSelector : ISelector
 
     public int Wait(long timeoutMicros, Span<ReadyEvent> fired)
     {
-        _readReady = _readInterest;
-        _writeReady = _writeInterest;
         int nfds = _maxFd + 1;
+        int words = (nfds + 63) >> 6;
+        _readReady.CopyFrom(in _readInterest, words);
+        _writeReady.CopyFrom(in _writeInterest, words);
         long started = _trace is null ? 0 : Stopwatch.GetTimestamp();
 
         int n = _sys.Select(nfds, ref _readReady, ref _writeReady, timeoutMicros);
@@ -91,7 +92,6 @@ public sealed class SelectSelector : ISelector
 
         int count = 0;
         int remaining = n; // select counts a descriptor once per set it is ready in
-        int words = (_maxFd >> 6) + 1;
         for (int w = 0; w < words && remaining > 0; w++)
         {
             ulong r = _readReady.Word(w);

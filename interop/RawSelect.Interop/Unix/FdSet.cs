@@ -37,6 +37,18 @@ public unsafe struct FdSet
         for (int i = 0; i < Words; i++) fds_bits[i] = 0;
     }
 
+    /// <summary>
+    /// Copies the first <paramref name="words"/> words of <paramref name="source"/>: the kernel reads
+    /// only the first nfds bits, so the rest need not be fresh.
+    /// </summary>
+    public void CopyFrom(in FdSet source, int words)
+    {
+        fixed (ulong* s = source.fds_bits)
+        {
+            for (int i = 0; i < words; i++) fds_bits[i] = s[i];
+        }
+    }
+
     /// <summary>One 64-bit word: lets a scan skip 64 empty descriptors at a time.</summary>
     public readonly ulong Word(int index) => fds_bits[index];
 
