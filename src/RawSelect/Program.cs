@@ -25,7 +25,10 @@ public static class Program
         catch (Exception e)
         {
             // Never a stack trace: one line that says what failed.
-            WriteLine(stderr, $"rawselect: fatal: {OneLine(e.Message)}");
+            // Our own failures say what failed; anything else is a bug, and its type is the best
+            // clue left (the runtime's own message texts are trimmed out to keep the binary small).
+            string what = e is NativeException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            WriteLine(stderr, $"rawselect: fatal: {OneLine(what)}");
             return ExitInternal;
         }
     }
