@@ -17,6 +17,7 @@ public sealed class EventLoop : IEventHandler, IDisposable
     private readonly ISelector _selector;
     private readonly Counters _counters;
     private readonly Log _log;
+    private readonly LoopClock _clock;
     private readonly ReadyEvent[] _fired;
     private readonly List<ITimer> _timers = new();
     private readonly SocketHandle _wakeRead;
@@ -28,8 +29,9 @@ public sealed class EventLoop : IEventHandler, IDisposable
     /// <summary>Called on the loop thread after a wake-up, with whether a stop was requested.</summary>
     public Action? OnWake { get; set; }
 
-    public EventLoop(ISocketApi api, ISelector selector, Counters counters, Log log)
+    public EventLoop(ISocketApi api, ISelector selector, Counters counters, Log log, LoopClock? clock = null)
     {
+        _clock = clock ?? new LoopClock();
         _api = api;
         _selector = selector;
         _counters = counters;
@@ -43,8 +45,8 @@ public sealed class EventLoop : IEventHandler, IDisposable
 
     public ISelector Selector => _selector;
 
-    /// <summary>Monotonic milliseconds.</summary>
-    public static long Now => Environment.TickCount64;
+    /// <summary>The time read after the last wait: what handlers and timers see.</summary>
+    public LoopClock Clock => _clock;
 
     public bool StopRequested => _stopRequested;
 
@@ -73,12 +75,15 @@ public sealed class EventLoop : IEventHandler, IDisposable
 
     public void RunOnce()
     {
-        long now = Now;
+        long now = _clock.Update();
         long due = long.MaxValue;
         foreach (ITimer t in _timers) due = Math.Min(due, t.DueAt);
         long timeoutMicros = due == long.MaxValue ? -1 : Math.Max(0, due - now) * 1000;
 
         int n = _selector.Wait(timeoutMicros, _fired);
+        // Read the clock after the wait, not before: a connection accepted after hours of idle
+        // must not be stamped with the time the wait began (it would look idle for hours).
+        now = _clock.Update();
         _counters.SelectCalls++;
         if (n < 0)
         {
@@ -101,7 +106,6 @@ public sealed class EventLoop : IEventHandler, IDisposable
         // starts from now), so if the nearest was not due, none is.
         if (due != long.MaxValue)
         {
-            now = Now;
             if (now < due) return;
             for (int i = 0; i < _timers.Count; i++)
             {

@@ -29,9 +29,8 @@ public sealed class Server : ITimer, IDisposable
         _cx = new ServerContext(api, selector, log, counters, options.BufferSize)
         {
             IdleTimeoutMs = options.IdleTimeoutMs,
-            Now = EventLoop.Now,
         };
-        _loop = new EventLoop(api, selector, counters, log);
+        _loop = new EventLoop(api, selector, counters, log, _cx.Clock);
         _loop.OnWake = OnWake;
         _loop.AddTimer(new IdleTimer(_cx));
         _loop.AddTimer(this);
@@ -141,7 +140,6 @@ public sealed class Server : ITimer, IDisposable
         while (true)
         {
             _loop.RunOnce();
-            _cx.Now = EventLoop.Now;
             if (_cx.ShuttingDown && (_cx.Connections.Count == 0 || _cx.Now >= _shutdownDeadline)) break;
         }
         FinishShutdown();
@@ -158,7 +156,6 @@ public sealed class Server : ITimer, IDisposable
 
     private void OnWake()
     {
-        _cx.Now = EventLoop.Now;
         if (_countersRequested)
         {
             _countersRequested = false;

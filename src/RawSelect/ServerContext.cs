@@ -45,8 +45,15 @@ public sealed class ServerContext
     /// <summary>Recycled connection objects, so accepting allocates nothing in the steady state.</summary>
     public ConnectionPool ConnectionPool { get; } = new();
 
-    /// <summary>Loop time of the current iteration, in milliseconds.</summary>
-    public long Now { get; set; }
+    /// <summary>The loop's clock, shared with the EventLoop that advances it.</summary>
+    public LoopClock Clock { get; } = new();
+
+    /// <summary>Loop time of the current iteration (read after the wait), in milliseconds.</summary>
+    public long Now
+    {
+        get => Clock.Now;
+        set => Clock.Now = value;
+    }
 
     public bool ShuttingDown { get; set; }
 }
