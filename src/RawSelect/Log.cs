@@ -52,6 +52,18 @@ public sealed class Log
         return this;
     }
 
+    /// <summary>Milliseconds with three decimals: "12.345ms".</summary>
+    public Log AppendMs(double ms)
+    {
+        Span<char> buf = stackalloc char[32];
+        ms.TryFormat(buf, out int n, "0.000", System.Globalization.CultureInfo.InvariantCulture);
+        return Append(buf.Slice(0, n)).Append("ms");
+    }
+
+    /// <summary>For rate-limited lines: " (and N more since the last report)" when N > 0.</summary>
+    public Log AppendHeldBack(long held) =>
+        held > 0 ? Append(" (and ").Append(held).Append(" more since the last report)") : this;
+
     public Log Append(char c)
     {
         if (_length < _chars.Length) _chars[_length++] = c;

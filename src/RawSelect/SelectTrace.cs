@@ -23,7 +23,7 @@ public sealed class SelectTrace
         AppendSet(" write=", writeGiven, nfds);
         _log.Append(" timeout=");
         if (timeoutMicros < 0) _log.Append("inf");
-        else AppendMs(timeoutMicros / 1000.0);
+        else _log.AppendMs(timeoutMicros / 1000.0);
         _log.Append(" -> ").Append(result);
         if (result > 0)
         {
@@ -35,15 +35,8 @@ public sealed class SelectTrace
             _log.Append(" errno=").Append(-result);
         }
         _log.Append(" waited=");
-        AppendMs(waitedMs);
+        _log.AppendMs(waitedMs);
         _log.End();
-    }
-
-    private void AppendMs(double ms)
-    {
-        Span<char> buf = stackalloc char[32];
-        ms.TryFormat(buf, out int n, "0.000", System.Globalization.CultureInfo.InvariantCulture);
-        _log.Append(buf.Slice(0, n)).Append("ms");
     }
 
     private void AppendSet(string label, in FdSet set, int nfds)

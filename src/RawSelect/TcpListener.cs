@@ -78,9 +78,7 @@ public sealed class TcpListener : IEventHandler, ITimer
     {
         _cx.Api.Close(conn);
         if (!_cx.Log.Info || !_refusalLog.Allow(_cx.Now, out long held)) return;
-        _cx.Log.Begin("info").Append("tcp ").Append(peer).Append(" refused: ").Append(why);
-        if (held > 0) _cx.Log.Append(" (and ").Append(held).Append(" more since the last report)");
-        _cx.Log.End();
+        _cx.Log.Begin("info").Append("tcp ").Append(peer).Append(" refused: ").Append(why).AppendHeldBack(held).End();
     }
 
     /// <summary>Returns true to keep accepting in this wake-up.</summary>
@@ -121,9 +119,8 @@ public sealed class TcpListener : IEventHandler, ITimer
     {
         if (_cx.Log.Error && _emfileLog.Allow(_cx.Now, out long held))
         {
-            _cx.Log.Begin("error").Append("accept on ").Append(Address).Append(": out of descriptors, shedding a connection");
-            if (held > 0) _cx.Log.Append(" (and ").Append(held).Append(" more since the last report)");
-            _cx.Log.End();
+            _cx.Log.Begin("error").Append("accept on ").Append(Address)
+                .Append(": out of descriptors, shedding a connection").AppendHeldBack(held).End();
         }
         if (_spare.IsValid)
         {

@@ -242,9 +242,7 @@ public sealed class UdpEndpoint : IEventHandler, IDisposable
     private void Dropped(in NetAddress from, string why)
     {
         if (!_cx.Log.Info || !_dropLog.Allow(_cx.Now, out long held)) return;
-        _cx.Log.Begin("info").Append("udp ").Append(from).Append(" dropped: ").Append(why);
-        if (held > 0) _cx.Log.Append(" (and ").Append(held).Append(" more since the last report)");
-        _cx.Log.End();
+        _cx.Log.Begin("info").Append("udp ").Append(from).Append(" dropped: ").Append(why).AppendHeldBack(held).End();
     }
 
     public void Close()

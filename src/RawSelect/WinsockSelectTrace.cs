@@ -25,7 +25,7 @@ public sealed class WinsockSelectTrace
         AppendSet(" write=", writeGiven);
         _log.Append(" timeout=");
         if (timeoutMicros < 0) _log.Append("inf");
-        else AppendMs(timeoutMicros / 1000.0);
+        else _log.AppendMs(timeoutMicros / 1000.0);
         _log.Append(" -> ").Append(result);
         if (result > 0)
         {
@@ -37,7 +37,7 @@ public sealed class WinsockSelectTrace
             _log.Append(" errno=").Append(-result);
         }
         _log.Append(" waited=");
-        AppendMs(waitedMs);
+        _log.AppendMs(waitedMs);
         _log.End();
     }
 
@@ -45,17 +45,10 @@ public sealed class WinsockSelectTrace
     {
         double waitedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         _log.Begin("trace").Append("sleep (every set empty: Winsock select would fail) timeout=");
-        AppendMs(timeoutMicros / 1000.0);
+        _log.AppendMs(timeoutMicros / 1000.0);
         _log.Append(" waited=");
-        AppendMs(waitedMs);
+        _log.AppendMs(waitedMs);
         _log.End();
-    }
-
-    private void AppendMs(double ms)
-    {
-        Span<char> buf = stackalloc char[32];
-        ms.TryFormat(buf, out int n, "0.000", System.Globalization.CultureInfo.InvariantCulture);
-        _log.Append(buf.Slice(0, n)).Append("ms");
     }
 
     private void AppendSet(string label, in FdSet set)

@@ -150,4 +150,33 @@ public class EventLoopFaultTests
         Assert.Equal(7000, t.DueAt);
         Assert.Equal(1, h.Counters.TcpClosedIdle);
     }
+
+    [Fact]
+    public void Handlers_see_the_time_after_the_wait_not_before_it()
+    {
+        var h = new Harness();
+        var clock = new LoopClock();
+        h.Api.OpenWakePair(out Arg.Any<SocketHandle>(), out Arg.Any<SocketHandle>())
+            .Returns(ci => { ci[0] = Harness.Fd(3); ci[1] = Harness.Fd(4); return 0; });
+        var loop = new EventLoop(h.Api, h.Selector, h.Counters, new Log(LogLevel.Quiet, Stream.Null), clock);
+        long seen = 0;
+        var rec = new TimeRecorder(() => seen = clock.Now);
+        h.Selector.Add(Harness.Fd(7), Interest.Read, rec);
+        long afterWait = 0;
+        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(ci =>
+        {
+            Thread.Sleep(30); // a wait that takes time, as a real one does
+            afterWait = Environment.TickCount64;
+            var r = new FdSet(); r.Set(7);
+            ci[1] = r; ci[2] = new FdSet();
+            return 1;
+        });
+        loop.RunOnce();
+        Assert.True(seen >= afterWait, $"handler saw {seen}, the wait ended at {afterWait}");
+    }
+
+    private sealed class TimeRecorder(Action onReady) : IEventHandler
+    {
+        public void OnReady(bool readable, bool writable) => onReady();
+    }
 }

@@ -115,6 +115,41 @@ public class ListenerFaultTests
         Assert.Equal(2, h.Counters.TcpRefusedMaxClients);
         Assert.Equal(new[] { 12, 13 }, h.Closed);
     }
+
+    [Fact]
+    public void EPERM_from_a_firewall_is_skipped_like_an_aborted_connection()
+    {
+        var (h, l) = Listener();
+        AcceptReturns(h, -Errno.EPERM, 10);
+        l.OnReady(true, false);
+        Assert.Equal(1, h.Counters.TcpAcceptErrors);
+        Assert.Equal(1, h.Counters.TcpAccepted);
+    }
+
+    [Fact]
+    public void ENFILE_is_handled_like_EMFILE()
+    {
+        var (h, l) = Listener(spareFd: 90);
+        AcceptReturns(h, -Errno.ENFILE, 20);
+        l.OnReady(true, false);
+        Assert.Equal(new[] { 90, 20 }, h.Closed);
+        Assert.Equal(1, h.Counters.TcpAcceptEmfile);
+    }
+
+    [Theory]
+    [InlineData(Errno.ENOBUFS)]
+    [InlineData(Errno.ENOMEM)]
+    public void Out_of_kernel_memory_ends_the_batch_and_is_retried_next_wakeup(int errno)
+    {
+        var (h, l) = Listener();
+        AcceptReturns(h, -errno, 10, 11);
+        l.OnReady(true, false);
+        Assert.Equal(1, h.Counters.TcpAcceptErrors);
+        Assert.Equal(0, h.Counters.TcpAccepted);
+        l.OnReady(true, false);
+        Assert.Equal(2, h.Counters.TcpAccepted);
+        Assert.Empty(h.Closed);
+    }
 }
 
 /// <summary>Records the read/write sets the selector hands to select.</summary>

@@ -202,4 +202,57 @@ public class TcpConnectionFaultTests
         h.Api.DidNotReceiveWithAnyArgs().Recv(default, default!, default, default);
         h.Api.DidNotReceiveWithAnyArgs().Send(default, default!, default, default);
     }
+
+    [Theory]
+    [InlineData(Errno.ECONNRESET, CloseReason.Reset)]
+    [InlineData(Errno.EPIPE, CloseReason.Reset)]
+    [InlineData(Errno.ETIMEDOUT, CloseReason.Reset)]
+    [InlineData(Errno.ENOTCONN, CloseReason.Reset)]
+    [InlineData(Errno.EFAULT, CloseReason.Error)]
+    [InlineData(Errno.ENOMEM, CloseReason.Error)]
+    public void Recv_errors_close_with_their_reason(int errno, CloseReason reason)
+    {
+        var h = new Harness();
+        h.RecvReturns(5, -errno);
+        TcpConnection c = h.Open(5);
+        c.OnReady(true, false);
+        Assert.False(c.IsOpen);
+        Assert.Equal(reason == CloseReason.Reset ? 1 : 0, h.Counters.TcpClosedReset);
+        Assert.Equal(reason == CloseReason.Error ? 1 : 0, h.Counters.TcpClosedError);
+        Assert.Equal(new[] { 5 }, h.Closed);
+    }
+
+    [Theory]
+    [InlineData(Errno.EAGAIN)]
+    [InlineData(Errno.EINTR)]
+    [InlineData(Errno.ENOBUFS)]
+    public void Send_errors_that_mean_not_now_buffer_the_echo(int errno)
+    {
+        var h = new Harness();
+        byte[] data = Harness.Bytes(200);
+        h.RecvReturns(5, data);
+        h.SendTakes(5, -errno);
+        TcpConnection c = h.Open(5);
+        c.OnReady(true, false);
+        Assert.True(c.IsOpen);
+        Assert.Equal(200, c.PendingBytes);
+        c.OnReady(false, true);
+        Assert.Equal(data, h.Sent.ToArray());
+    }
+
+    [Theory]
+    [InlineData(Errno.ECONNRESET, CloseReason.Reset)]
+    [InlineData(Errno.EPIPE, CloseReason.Reset)]
+    [InlineData(Errno.EFAULT, CloseReason.Error)]
+    public void Send_errors_close_with_their_reason(int errno, CloseReason reason)
+    {
+        var h = new Harness();
+        h.RecvReturns(5, Harness.Bytes(10));
+        h.SendTakes(5, -errno);
+        TcpConnection c = h.Open(5);
+        c.OnReady(true, false);
+        Assert.False(c.IsOpen);
+        Assert.Equal(reason == CloseReason.Reset ? 1 : 0, h.Counters.TcpClosedReset);
+        Assert.Equal(reason == CloseReason.Error ? 1 : 0, h.Counters.TcpClosedError);
+    }
 }

@@ -145,4 +145,47 @@ public class UdpBatchFaultTests
         h.Api.Received(1).RecvMany(Harness.Fd(4), Arg.Any<DatagramBatch>(), Arg.Any<int>());
         h.Api.Received(1).SendTo(Harness.Fd(4), Arg.Any<byte[]>(), 0, 3, Arg.Any<NetAddress>());
     }
+
+    [Fact]
+    public void Recvmmsg_EINTR_is_retried_within_the_budget()
+    {
+        var f = new Fake();
+        f.Incoming.Enqueue(-Errno.EINTR);
+        f.Incoming.Enqueue(D(8, 40000));
+        f.U.OnReady(true, false);
+        Assert.Single(f.Sent);
+        Assert.Equal(0, f.H.Counters.UdpIcmpErrors);
+    }
+
+    [Theory]
+    [InlineData(Errno.EINTR)]
+    [InlineData(Errno.ENOBUFS)]
+    public void Sendmmsg_EINTR_retries_and_ENOBUFS_holds(int errno)
+    {
+        var f = new Fake();
+        f.Incoming.Enqueue(D(8, 40000));
+        f.Incoming.Enqueue(D(9, 40001));
+        f.SendAnswers.Enqueue(-errno);
+        f.U.OnReady(true, false);
+        if (errno == Errno.ENOBUFS)
+        {
+            Assert.True(f.U.Holding);
+            f.U.OnReady(false, true);
+        }
+        Assert.False(f.U.Holding);
+        Assert.Equal(new[] { 8, 9 }, f.Sent.Select(s => s.Data.Length));
+    }
+
+    [Fact]
+    public void EOPNOTSUPP_from_recvmmsg_falls_back_to_recvfrom()
+    {
+        var h = new Harness();
+        h.Api.RecvMany(Harness.Fd(4), Arg.Any<DatagramBatch>(), Arg.Any<int>()).Returns(-Errno.EOPNOTSUPP);
+        var u = new UdpEndpoint(h.Cx, Harness.Fd(4), NetAddress.IPv4Loopback(6000), false);
+        int calls = 0;
+        h.Api.RecvFrom(Harness.Fd(4), Arg.Any<byte[]>(), Arg.Any<int>(), Arg.Any<int>(), out Arg.Any<NetAddress>())
+            .Returns(ci => { ci[4] = NetAddress.IPv4Loopback(40000); return calls++ == 0 ? 3 : -Errno.EAGAIN; });
+        u.OnReady(true, false);
+        h.Api.Received(1).SendTo(Harness.Fd(4), Arg.Any<byte[]>(), 0, 3, Arg.Any<NetAddress>());
+    }
 }

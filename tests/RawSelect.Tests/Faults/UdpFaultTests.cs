@@ -97,4 +97,36 @@ public class UdpFaultTests
         Assert.Empty(sent);
         Assert.Equal(1, h.Counters.UdpDroppedTruncated);
     }
+
+    [Fact]
+    public void Recvfrom_EINTR_is_retried()
+    {
+        var (h, u, sent) = Udp();
+        RecvFromReturns(h, -Errno.EINTR, (new byte[3], 40000));
+        u.OnReady(true, false);
+        Assert.Single(sent);
+        Assert.Equal(0, h.Counters.UdpIcmpErrors);
+    }
+
+    [Fact]
+    public void Sendto_EINTR_is_retried_and_ENOBUFS_holds_the_datagram()
+    {
+        var (h, u, sent) = Udp(-Errno.EINTR, 0, -Errno.ENOBUFS);
+        RecvFromReturns(h, (new byte[3], 40000), (new byte[4], 40001));
+        u.OnReady(true, false);
+        Assert.Single(sent);            // the first, after one EINTR
+        u.OnReady(false, true);         // the second was held on ENOBUFS
+        Assert.Equal(new[] { 3, 4 }, sent.Select(s => s.Data.Length));
+        Assert.Equal(0, h.Counters.UdpDroppedSendError);
+    }
+
+    [Fact]
+    public void Other_sendto_errors_drop_only_that_reply()
+    {
+        var (h, u, sent) = Udp(-Errno.EPERM);
+        RecvFromReturns(h, (new byte[3], 40000), (new byte[4], 40001));
+        u.OnReady(true, false);
+        Assert.Equal(4, Assert.Single(sent).Data.Length);
+        Assert.Equal(1, h.Counters.UdpDroppedSendError);
+    }
 }
