@@ -25,6 +25,10 @@ public sealed class Options
     public long IdleTimeoutMs { get; private set; }
     public long ShutdownTimeoutMs { get; private set; } = 1000;
     public bool AllowServicePorts { get; private set; }
+    /// <summary>--log-timestamps: null = decide by destination (none under the journal).</summary>
+    public bool? LogTimestamps { get; private set; }
+    /// <summary>--trace-file: the trace goes there instead of stderr.</summary>
+    public string? TraceFile { get; private set; }
     public bool ShowHelp { get; private set; }
     public bool ShowVersion { get; private set; }
 
@@ -150,6 +154,28 @@ public sealed class Options
                         return null;
                     }
                     o.LogLevel = level.Value;
+                    break;
+                }
+                case "--log-timestamps":
+                {
+                    if (Value() is not string v) return null;
+                    if (v != "on" && v != "off")
+                    {
+                        box.Text = $"invalid value '{v}' for --log-timestamps: expected on or off";
+                        return null;
+                    }
+                    o.LogTimestamps = v == "on";
+                    break;
+                }
+                case "--trace-file":
+                {
+                    if (Value() is not string v) return null;
+                    if (v.IndexOf('\0') >= 0)
+                    {
+                        box.Text = "invalid value for --trace-file: the path contains a NUL character";
+                        return null;
+                    }
+                    o.TraceFile = v;
                     break;
                 }
                 default:

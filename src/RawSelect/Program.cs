@@ -52,7 +52,18 @@ public static class Program
         if (options.ShowHelp) { WriteLine(stdout, HelpText.Usage); return ExitOk; }
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
-        var log = new Log(options.LogLevel, stderr);
+        Stream? traceFile = null;
+        if (options.TraceFile is not null)
+        {
+            traceFile = LogSetup.OpenTraceFile(options.TraceFile, out string why);
+            if (traceFile is null)
+            {
+                WriteLine(stderr, $"rawselect: {OneLine($"cannot open --trace-file '{options.TraceFile}': {why}")}");
+                return ExitUsage;
+            }
+        }
+        var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
+            traceFile, traceTimestamps: options.LogTimestamps ?? true);
         (ISocketApi api, ISelector selector) = Platform.Create(log);
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
@@ -74,6 +85,9 @@ public static class Program
 
         Write(stdout, server.ListeningLines());
         server.Run();
+        // The last lines (the exit counters) go out if stderr takes them; a stalled reader is
+        // never waited on past the shutdown bound.
+        log.Drain(server.LogDrainDeadline);
         return ExitOk;
 
         void Stop(PosixSignalContext ctx)
