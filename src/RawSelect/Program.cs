@@ -28,7 +28,7 @@ public static class Program
             // Our own failures say what failed; anything else is a bug, and its type is the best
             // clue left (the runtime's own message texts are trimmed out to keep the binary small).
             string what = e is NativeException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            WriteLine(stderr, $"rawselect: fatal: {OneLine(what)}");
+            WriteError(stderr, $"rawselect: fatal: {OneLine(what)}");
             return ExitInternal;
         }
     }
@@ -38,7 +38,7 @@ public static class Program
         Options? options = Options.Parse(args, out string error);
         if (options is null)
         {
-            WriteLine(stderr, $"rawselect: {OneLine(error)}");
+            WriteError(stderr, $"rawselect: {OneLine(error)}");
             return ExitUsage;
         }
         // On Windows System.Console sets itself up on the first write through a console stream.
@@ -58,7 +58,7 @@ public static class Program
             traceFile = LogSetup.OpenTraceFile(options.TraceFile, out string why);
             if (traceFile is null)
             {
-                WriteLine(stderr, $"rawselect: {OneLine($"cannot open --trace-file '{options.TraceFile}': {why}")}");
+                WriteError(stderr, $"rawselect: {OneLine($"cannot open --trace-file '{options.TraceFile}': {why}")}");
                 return ExitUsage;
             }
         }
@@ -71,7 +71,7 @@ public static class Program
         string? bindError = server.Bind();
         if (bindError is not null)
         {
-            WriteLine(stderr, $"rawselect: {bindError}");
+            WriteError(stderr, $"rawselect: {bindError}");
             return ExitBindFailed;
         }
 
@@ -113,6 +113,14 @@ public static class Program
     }
 
     private static void WriteLine(Stream s, string text) => Write(s, text + "\n");
+
+    /// <summary>
+    /// The server's own last words (usage, bind failure, fatal), written before or after the log
+    /// runs. Under the journal they carry the error priority like every error line; elsewhere
+    /// they stay plain, so "rawselect: ..." is what a shell user sees.
+    /// </summary>
+    private static void WriteError(Stream s, string text) =>
+        WriteLine(s, LogSetup.StderrIsJournal() ? "<3>" + text : text);
 
     /// <summary>
     /// A message quoting the command line stays one line, and a hostile argument cannot put

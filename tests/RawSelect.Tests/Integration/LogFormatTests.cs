@@ -114,4 +114,23 @@ public sealed class LogFormatTests
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("--log-timestamps", stderr);
     }
+
+    [Fact]
+    public void A_bind_failure_under_the_journal_has_the_error_priority()
+    {
+        using var holder = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+            System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        holder.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        holder.Listen();
+        string taken = holder.LocalEndPoint!.ToString()!;
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"{AsJournal} && exec \"$0\" --tcp {taken} --no-udp");
+        psi.ArgumentList.Add(ServerProcess.BinaryPath);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(10_000));
+        Assert.Equal(1, p.ExitCode);
+        Assert.StartsWith($"<3>rawselect: cannot bind tcp {taken}: ", err);
+    }
 }
