@@ -26,8 +26,11 @@ Options:
   --shutdown-timeout SECONDS
                            on SIGINT/SIGTERM, how long to flush buffered echoes (default 1)
   --allow-service-ports    echo UDP from ports 0, 7, 9, 13, 17, 19, 37 too (off: reflection guard)
+  --backend NAME           the multiplexer: select (default), poll or epoll (Linux); Windows
+                           has select only
   --log-level LEVEL        quiet | error | info | debug | trace (default info)
-  --trace                  same as --log-level trace: every select call, its sets and its wait
+  --trace                  same as --log-level trace: every select/poll/epoll call, what it
+                           was given, what it returned and how long it waited
   --help, --version
 
 Exit status: 0 after SIGINT/SIGTERM, 1 if a socket cannot be bound, 2 on a bad command line.

@@ -52,8 +52,14 @@ public static class Program
         if (options.ShowHelp) { WriteLine(stdout, HelpText.Usage); return ExitOk; }
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
+        if (Platform.Unavailable(options.Backend) is string unavailable)
+        {
+            WriteLine(stderr, $"rawselect: {unavailable}");
+            return ExitUsage;
+        }
+
         var log = new Log(options.LogLevel, stderr);
-        (ISocketApi api, ISelector selector) = Platform.Create(log);
+        (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
 
