@@ -64,6 +64,9 @@ public sealed class EpollSelector : ISelector
 
     public int MaxEvents => _ready.Length;
 
+    /// <summary>Slots in the per-descriptor table: it follows the highest registered descriptor, not the capacity.</summary>
+    internal int TableSize => _byFd.Length;
+
     /// <summary>The epoll instance's own descriptor.</summary>
     public int EpollFd => _epfd;
 

@@ -36,7 +36,9 @@ public sealed class EventLoop : IEventHandler, IDisposable
         _selector = selector;
         _counters = counters;
         _log = log;
-        _fired = new ReadyEvent[selector.MaxEvents];
+        // Not the capacity (about a million for poll and epoll with a high descriptor limit): no
+        // wait reports more than what is registered, nor more than the selector's MaxEvents.
+        _fired = new ReadyEvent[Math.Min(selector.MaxEvents, 64)];
         int r = api.OpenWakePair(out _wakeRead, out _wakeWrite);
         if (r < 0) throw new NativeException("wake-up pipe", -r, api.ErrorText(-r));
         if (!selector.Add(_wakeRead, Interest.Read, this))
@@ -80,8 +82,9 @@ public sealed class EventLoop : IEventHandler, IDisposable
         foreach (ITimer t in _timers) due = Math.Min(due, t.DueAt);
         long timeoutMicros = due == long.MaxValue ? -1 : Math.Max(0, due - now) * 1000;
 
-        // poll reports one event per watched descriptor at most, and its table grows: so does this.
-        if (_fired.Length < _selector.MaxEvents) _fired = new ReadyEvent[_selector.MaxEvents];
+        // Grows (doubling) only when registrations outgrow it, never per event.
+        int fits = Math.Min(_selector.Count, _selector.MaxEvents);
+        if (_fired.Length < fits) _fired = new ReadyEvent[Math.Min(Math.Max(fits, _fired.Length * 2), _selector.MaxEvents)];
         int n = _selector.Wait(timeoutMicros, _fired);
         // Read the clock after the wait, not before: a connection accepted after hours of idle
         // must not be stamped with the time the wait began (it would look idle for hours).

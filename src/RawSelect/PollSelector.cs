@@ -57,6 +57,9 @@ public sealed class PollSelector : ISelector
 
     public int MaxEvents => _fds.Length;
 
+    /// <summary>Slots in the per-descriptor table: it follows the highest registered descriptor, not the capacity.</summary>
+    internal int TableSize => _byFd.Length;
+
     public bool CanRegister(SocketHandle socket) => socket.IsValid && (uint)socket.Fd < (uint)_capacity;
 
     public bool Add(SocketHandle socket, Interest interest, IEventHandler handler)
