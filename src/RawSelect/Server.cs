@@ -131,11 +131,12 @@ public sealed class Server : ITimer, IDisposable
         if (log.Info)
         {
             log.Begin("info").Append("serving: max-clients=").Append(_cx.MaxClients)
-                .Append(" backend=").Append(_cx.Selector.Backend)
                 .Append(" fd-setsize=").Append(_cx.Selector.Capacity)
                 .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
                 .Append(" buffer-size=").Append(_cx.BufferSize)
                 .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
+                // Last, so the line never reads "select " to a tool looking for select's trace.
+                .Append(" backend=").Append(_cx.Selector.Backend)
                 .End();
         }
         while (true)
