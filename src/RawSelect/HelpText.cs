@@ -31,6 +31,9 @@ Options:
   --log-level LEVEL        quiet | error | info | debug | trace (default info)
   --trace                  same as --log-level trace: every select/poll/epoll call, what it
                            was given, what it returned and how long it waited
+  --trace-file PATH        write the trace to PATH (appended, created 0600) instead of stderr
+  --log-timestamps on|off  start each stderr line with a UTC timestamp (default: on, except
+                           under the systemd journal, which stamps lines itself)
   --help, --version
 
 Exit status: 0 after SIGINT/SIGTERM, 1 if a socket cannot be bound, 2 on a bad command line.

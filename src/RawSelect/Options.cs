@@ -27,6 +27,10 @@ public sealed class Options
     public bool AllowServicePorts { get; private set; }
     /// <summary>--backend: the multiplexer (select unless asked; Platform says where each exists).</summary>
     public SelectorBackend Backend { get; private set; } = SelectorBackend.Select;
+    /// <summary>--log-timestamps: null = decide by destination (none under the journal).</summary>
+    public bool? LogTimestamps { get; private set; }
+    /// <summary>--trace-file: the trace goes there instead of stderr.</summary>
+    public string? TraceFile { get; private set; }
     public bool ShowHelp { get; private set; }
     public bool ShowVersion { get; private set; }
 
@@ -170,6 +174,28 @@ public sealed class Options
                         return null;
                     }
                     o.LogLevel = level.Value;
+                    break;
+                }
+                case "--log-timestamps":
+                {
+                    if (Value() is not string v) return null;
+                    if (v != "on" && v != "off")
+                    {
+                        box.Text = $"invalid value '{v}' for --log-timestamps: expected on or off";
+                        return null;
+                    }
+                    o.LogTimestamps = v == "on";
+                    break;
+                }
+                case "--trace-file":
+                {
+                    if (Value() is not string v) return null;
+                    if (v.IndexOf('\0') >= 0)
+                    {
+                        box.Text = "invalid value for --trace-file: the path contains a NUL character";
+                        return null;
+                    }
+                    o.TraceFile = v;
                     break;
                 }
                 default:

@@ -131,7 +131,8 @@ public class EpollSelectorTests
     public void Trace_shows_each_epoll_ctl_and_each_wait_with_its_events()
     {
         var stream = new MemoryStream();
-        var s = new EpollSelector(_sys, 1024, new Log(LogLevel.Trace, stream), maxEvents: 256);
+        var log = Log.Plain(LogLevel.Trace, stream);
+        var s = new EpollSelector(_sys, 1024, log, maxEvents: 256);
         s.Add(Fd(5), Interest.Read, new Handler());
         s.Add(Fd(7), Interest.ReadWrite, new Handler());
         s.Modify(Fd(5), Interest.ReadWrite);
@@ -157,6 +158,7 @@ public class EpollSelectorTests
         s.Wait(1, new ReadyEvent[256]);
         s.Wait(0, new ReadyEvent[256]);
         s.Remove(Fd(5));
+        Assert.True(log.Drain(System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency * 5));
         string[] lines = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         string[] expected =
         [

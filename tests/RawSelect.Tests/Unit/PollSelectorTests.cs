@@ -182,7 +182,8 @@ public class PollSelectorTests
     public void Trace_shows_the_entries_given_and_the_revents_returned()
     {
         var stream = new MemoryStream();
-        var s = new PollSelector(_sys, 1024, new Log(LogLevel.Trace, stream));
+        var log = Log.Plain(LogLevel.Trace, stream);
+        var s = new PollSelector(_sys, 1024, log);
         s.Add(Fd(3), Interest.Read, new Handler(3));
         s.Add(Fd(4), Interest.Read, new Handler(4));
         s.Add(Fd(5), Interest.ReadWrite, new Handler(5));
@@ -202,6 +203,7 @@ public class PollSelectorTests
         s.Wait(-1, new ReadyEvent[8]);
         s.Wait(2500, new ReadyEvent[8]);
         s.Wait(0, new ReadyEvent[8]);
+        Assert.True(log.Drain(System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency * 5));
         string[] lines = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
         Assert.Matches(@"trace: (t=\d+ )?poll nfds=3 fds=\{3:in,4:in,5:in\+out\} timeout=inf -> 1 revents=\{5:in\+hup\} waited=\d+\.\d{3}ms$", lines[0]);
