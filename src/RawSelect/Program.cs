@@ -52,6 +52,12 @@ public static class Program
         if (options.ShowHelp) { WriteLine(stdout, HelpText.Usage); return ExitOk; }
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
+        if (Platform.Unavailable(options.Backend) is string unavailable)
+        {
+            WriteError(stderr, $"rawselect: {unavailable}");
+            return ExitUsage;
+        }
+
         Stream? traceFile = null;
         if (options.TraceFile is not null)
         {
@@ -64,7 +70,7 @@ public static class Program
         }
         var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
             traceFile, traceTimestamps: options.LogTimestamps ?? true);
-        (ISocketApi api, ISelector selector) = Platform.Create(log);
+        (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
 
