@@ -54,6 +54,7 @@ public static class Program
 
         var log = new Log(options.LogLevel, stderr);
         (ISocketApi api, ISelector selector) = Platform.Create(log);
+        if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
 
