@@ -215,6 +215,7 @@ public sealed class LoopviewTests
         Assert.Equal("ready", await page.LoadAsync(0, path, timeoutSeconds: 120));
         long wall = sw.ElapsedMilliseconds;
         double inPage = await page.FigureAsync("load-ms", 0);
+        _out.WriteLine((string?)await browser.EvalAsync("JSON.stringify(document.getElementById('panel-0').dataset)"));
         string report = $"1,000,000-line epoll trace (1000 connections, {new FileInfo(path).Length / 1e6:F1} MB): " +
                         $"loaded and drawn in {inPage:F0} ms in the page ({wall} ms from the file input to ready, as the test saw it)";
         _out.WriteLine(report);
