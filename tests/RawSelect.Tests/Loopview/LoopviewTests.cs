@@ -117,6 +117,30 @@ public sealed class LoopviewTests
         Assert.Empty(browser.PageErrors);
     }
 
+    [BrowserFact]
+    public async Task Dropping_two_files_loads_both_side_by_side_and_one_dropped_on_B_replaces_B()
+    {
+        using Chromium browser = await Chromium.StartAsync();
+        Page page = await Page.OpenAsync(browser);
+        string Js(string fixture) => System.Text.Json.JsonSerializer.Serialize(File.ReadAllText(Page.Fixture(fixture)));
+        string drop = "((names, texts, target) => { const dt = new DataTransfer();"
+            + " names.forEach((n, i) => dt.items.add(new File([texts[i]], n, {type: 'text/plain'})));"
+            + " const el = document.getElementById(target), r = el.getBoundingClientRect();"
+            + " el.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt, clientX: r.left + 20, clientY: r.top + 20})); })";
+        await browser.EvalAsync($"{drop}(['poll.trace', 'epoll.trace'], [{Js("poll.trace")}, {Js("epoll.trace")}], 'summary')");
+        await browser.WaitForAsync("['panel-0','panel-1'].every(id => (p => p && p.dataset.state === 'ready')(document.getElementById(id)))", TimeSpan.FromSeconds(20));
+        Assert.Equal("poll", await browser.TextAsync("#backend-0"));
+        Assert.Equal("epoll", await browser.TextAsync("#backend-1"));
+        Assert.Equal(true, (bool?)await browser.EvalAsync("document.getElementById('panels').classList.contains('two')"));
+
+        await browser.EvalAsync($"{drop}(['winsock.trace'], [{Js("winsock.trace")}], 'panel-1')");
+        await browser.WaitForAsync("document.getElementById('backend-1').textContent === 'winsock'", TimeSpan.FromSeconds(20));
+        Assert.Equal("poll", await browser.TextAsync("#backend-0"));
+        await page.AssertFiguresAsync(1, TraceFigures.Of(Page.Fixture("winsock.trace")));
+        Assert.Equal(0, await page.PageErrorCountAsync());
+        Assert.Empty(browser.PageErrors);
+    }
+
     public static TheoryData<string, string, int> Malformed => new()
     {
         // name, what replaces the line, its line number
