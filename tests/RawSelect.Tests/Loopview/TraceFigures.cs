@@ -28,7 +28,7 @@ public sealed partial class TraceFigures
     private const string Err = @"(?: [A-Z][A-Z0-9_]*| errno=\d+)?";
     private const string Timeout = "(?:inf|" + Ms + ")";
 
-    [GeneratedRegex(@"^(?:<\d>|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z )?([a-z]+): (.*)$")]
+    [GeneratedRegex(@"^(?:<\d>)?(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z )?([a-z]+): (.*)$")]
     private static partial Regex Level();
 
     [GeneratedRegex(@"^t=(\d+) (.*)$")]
