@@ -85,6 +85,12 @@ public sealed class LoopviewTests
         Assert.Contains("fd 9 tcp-connection 127.0.0.1:40312", tip);
         Assert.Contains("READY read", tip);
         Assert.Contains("fd 6 tcp-listener 127.0.0.1:5000", await page.HoverAsync(0, 0, 6));
+        Assert.EndsWith("call 1: not watched", await page.HoverAsync(0, 0, 9));
+        Assert.EndsWith("call 3: watched write, READY write", await page.HoverAsync(0, 2, 9));
+        // the fifth call gives the same sets as the fourth (parsed once, kept for both)
+        Assert.EndsWith("call 4: watched read", await page.HoverAsync(0, 3, 9));
+        Assert.EndsWith("call 5: watched read", await page.HoverAsync(0, 4, 9));
+        Assert.EndsWith("call 5: watched read", await page.HoverAsync(0, 4, 4));
         // epoll: fd 7 was registered for in+out at the third wait, and came back writable.
         string tip7 = await page.HoverAsync(1, 2, 7);
         Assert.Contains("fd 7 tcp-connection 127.0.0.1:41000", tip7);
