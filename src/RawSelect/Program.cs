@@ -71,6 +71,7 @@ public static class Program
         var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
             traceFile, traceTimestamps: options.LogTimestamps ?? true);
         (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
+        if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
 
