@@ -70,6 +70,18 @@ public static class Program
         }
         var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
             traceFile, traceTimestamps: options.LogTimestamps ?? true);
+        int code = Serve(options, log, stdout, stderr, out long drainDeadline);
+        // After everything is closed, so the last lines (the exit counters, the trace of the
+        // descriptors leaving) are queued too. They go out if stderr takes them; a stalled reader
+        // is never waited on past the shutdown bound.
+        log.Drain(drainDeadline);
+        return code;
+    }
+
+    /// <summary>Binds, serves until a signal, shuts down; everything it opened is closed when it returns.</summary>
+    private static int Serve(Options options, Log log, Stream stdout, Stream stderr, out long drainDeadline)
+    {
+        drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
         (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
         if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
@@ -92,9 +104,7 @@ public static class Program
 
         Write(stdout, server.ListeningLines());
         server.Run();
-        // The last lines (the exit counters) go out if stderr takes them; a stalled reader is
-        // never waited on past the shutdown bound.
-        log.Drain(server.LogDrainDeadline);
+        drainDeadline = server.LogDrainDeadline;
         return ExitOk;
 
         void Stop(PosixSignalContext ctx)
