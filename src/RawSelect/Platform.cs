@@ -23,4 +23,10 @@ public static class Platform
         UnixSocketApi api = UnixSocketApi.Instance;
         return (api, new SelectSelector(api, log));
     }
+
+    /// <summary>
+    /// The seam for what is asked before the server exists (the socket-activation environment):
+    /// the same instance Create returns on Unix; null on Windows, which has no such protocol.
+    /// </summary>
+    public static ISocketApi? ProcessApi => OperatingSystem.IsWindows() ? null : UnixSocketApi.Instance;
 }
