@@ -113,8 +113,17 @@ public interface ISocketApi
         return -Errno.ENOSYS;
     }
 
-    /// <summary>Makes an inherited descriptor close-on-exec and non-blocking, like the ones we open.</summary>
-    int PrepareInherited(SocketHandle socket) => -Errno.ENOSYS;
+    /// <summary>
+    /// FD_CLOEXEC on an inherited descriptor (-EBADF if it is not open). Per descriptor: it
+    /// changes nothing for any other process holding the same file.
+    /// </summary>
+    int SetCloseOnExec(SocketHandle socket) => -Errno.ENOSYS;
+
+    /// <summary>
+    /// O_NONBLOCK on an inherited socket, like the ones we open. This flag belongs to the open
+    /// file description, shared with whoever else holds it: only for sockets we will serve.
+    /// </summary>
+    int SetNonBlocking(SocketHandle socket) => -Errno.ENOSYS;
 
     /// <summary>What a descriptor that is not a socket is, in the platform's words ("pipe:[123]", a path), or null.</summary>
     string? DescribeDescriptor(SocketHandle socket) => null;

@@ -18,8 +18,11 @@ public static class SocketActivation
     /// <summary>
     /// How many descriptors were passed to this process: 0 when none (no LISTEN_PID, another
     /// process's LISTEN_PID, no LISTEN_FDS, LISTEN_FDS=0), else N; or -1 and a one-line error
-    /// when LISTEN_FDS is not a usable count. The variables are removed from the environment
-    /// either way, as sd_listen_fds(1) does, so nothing we start could take them for its own.
+    /// when LISTEN_FDS is not a usable count or counts a descriptor that is not open. The
+    /// variables are removed from the environment either way, as sd_listen_fds(1) does, so
+    /// nothing we start could take them for its own. Each passed descriptor is made
+    /// close-on-exec here, at once, as sd_listen_fds does: this also proves each is open before
+    /// anything (the runtime, us) opens a file that would take a missing one's number.
     /// </summary>
     public static int ReadEnvironment(ISocketApi api, out string? error)
     {
@@ -42,12 +45,27 @@ public static class SocketActivation
             error = $"socket activation: LISTEN_FDS='{fdsText}' is not a count of descriptors (expected a whole number from 0 to {int.MaxValue - FirstDescriptor})";
             return -1;
         }
+        for (int i = 0; i < n; i++)
+        {
+            var s = SocketHandle.FromFd(FirstDescriptor + (int)i);
+            int r = api.SetCloseOnExec(s);
+            if (r == -Errno.EBADF)
+            {
+                error = $"socket activation: descriptor {s} is not open (LISTEN_FDS={n} counts descriptors {FirstDescriptor} to {FirstDescriptor + n - 1})";
+                return -1;
+            }
+            if (r < 0)
+            {
+                error = $"socket activation: descriptor {s}: fcntl(F_SETFD, FD_CLOEXEC): {Text(api, -r)}";
+                return -1;
+            }
+        }
         return (int)n;
     }
 
     /// <summary>
     /// Checks that a passed descriptor is an AF_INET/AF_INET6 TCP listener or UDP socket, makes it
-    /// close-on-exec and non-blocking, and returns its bound address. Null on success, else a
+    /// non-blocking, and returns its bound address. Null on success, else a
     /// one-line message naming the descriptor and what it is.
     /// </summary>
     public static string? Adopt(ISocketApi api, SocketHandle s, out bool stream, out NetAddress address)
@@ -86,15 +104,15 @@ public static class SocketActivation
 
         r = api.GetSockName(s, out address);
         if (r < 0) return $"{fd}: getsockname: {Text(api, -r)}";
-        r = api.PrepareInherited(s);
-        if (r < 0) return $"{fd}: fcntl (close-on-exec, non-blocking): {Text(api, -r)}";
+        r = api.SetNonBlocking(s);
+        if (r < 0) return $"{fd}: fcntl(F_SETFL, O_NONBLOCK): {Text(api, -r)}";
         return null;
     }
 
     /// <summary>Linux names a descriptor's file in /proc/self/fd: "pipe:[123]", "/dev/null", "anon_inode:[eventfd]".</summary>
     private static string NotASocket(string? target)
     {
-        if (target is null) return "something";
+        if (string.IsNullOrEmpty(target)) return "something";
         if (target.StartsWith("pipe:", StringComparison.Ordinal)) return "a pipe";
         if (target.StartsWith("/", StringComparison.Ordinal)) return $"the file {Program.OneLine(target)}";
         return Program.OneLine(target);

@@ -300,14 +300,20 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
         return Libc.getsockopt(fd, Libc.SOL_SOCKET, name, value, &len) < 0 ? Fail() : 0;
     }
 
-    public int PrepareInherited(SocketHandle socket)
+    public int SetCloseOnExec(SocketHandle socket)
     {
-        int fd = socket.Fd;
-        int flags = Libc.fcntl(fd, Libc.F_GETFD, 0);
-        if (flags < 0 || Libc.fcntl(fd, Libc.F_SETFD, flags | Libc.FD_CLOEXEC) < 0) return Fail();
-        flags = Libc.fcntl(fd, Libc.F_GETFL, 0);
-        if (flags < 0 || Libc.fcntl(fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK) < 0) return Fail();
-        return 0;
+        int flags = Libc.fcntl(socket.Fd, Libc.F_GETFD, 0);
+        if (flags < 0) return Fail();
+        if ((flags & Libc.FD_CLOEXEC) != 0) return 0;
+        return Libc.fcntl(socket.Fd, Libc.F_SETFD, flags | Libc.FD_CLOEXEC) < 0 ? Fail() : 0;
+    }
+
+    public int SetNonBlocking(SocketHandle socket)
+    {
+        int flags = Libc.fcntl(socket.Fd, Libc.F_GETFL, 0);
+        if (flags < 0) return Fail();
+        if ((flags & Libc.O_NONBLOCK) != 0) return 0;
+        return Libc.fcntl(socket.Fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK) < 0 ? Fail() : 0;
     }
 
     public string? DescribeDescriptor(SocketHandle socket)

@@ -30,6 +30,18 @@ public class SocketActivationFaultTests
         api.Received(1).UnsetEnvironment("LISTEN_PID");
         api.Received(1).UnsetEnvironment("LISTEN_FDS");
         api.Received(1).UnsetEnvironment("LISTEN_FDNAMES");
+        api.Received(1).SetCloseOnExec(Harness.Fd(3));
+        api.Received(1).SetCloseOnExec(Harness.Fd(4));
+        api.DidNotReceive().SetCloseOnExec(Harness.Fd(5));
+    }
+
+    [Fact]
+    public void A_counted_descriptor_that_is_not_open_is_named_before_anything_can_take_its_number()
+    {
+        ISocketApi api = Env("4242", "3");
+        api.SetCloseOnExec(Harness.Fd(4)).Returns(-Errno.EBADF);
+        Assert.Equal(-1, SocketActivation.ReadEnvironment(api, out string? err));
+        Assert.Equal("socket activation: descriptor 4 is not open (LISTEN_FDS=3 counts descriptors 3 to 5)", err);
     }
 
     [Theory]
@@ -91,7 +103,7 @@ public class SocketActivationFaultTests
         Assert.Null(SocketActivation.Adopt(api, Harness.Fd(3), out bool stream, out NetAddress a));
         Assert.True(stream);
         Assert.Equal("127.0.0.1:7", a.ToString());
-        api.Received(1).PrepareInherited(Harness.Fd(3));
+        api.Received(1).SetNonBlocking(Harness.Fd(3));
     }
 
     [Fact]
@@ -111,7 +123,6 @@ public class SocketActivationFaultTests
 
     public static IEnumerable<object[]> BadDescriptors() => new[]
     {
-        new object[] { -Errno.EBADF, default(SocketFacts), "descriptor 3 is not open" },
         new object[] { -Errno.ENOTSOCK, default(SocketFacts), "descriptor 3 is a pipe, not a socket" },
         new object[] { -Errno.ENOMEM, default(SocketFacts), "descriptor 3: getsockopt: text (ENOMEM)" },
         new object[] { 0, Facts(SocketDomain.Unix, SocketKind.Stream, 0, true), "descriptor 3 is a unix stream socket, not an AF_INET/AF_INET6 socket" },
@@ -135,7 +146,7 @@ public class SocketActivationFaultTests
         Assert.StartsWith("socket activation: ", err);
         Assert.Contains(expected, err);
         Assert.DoesNotContain('\n', err!);
-        api.DidNotReceive().PrepareInherited(Arg.Any<SocketHandle>());
+        api.DidNotReceive().SetNonBlocking(Arg.Any<SocketHandle>());
     }
 
     [Theory]
@@ -158,8 +169,8 @@ public class SocketActivationFaultTests
         Assert.Contains("getsockname: text (ENOBUFS)", SocketActivation.Adopt(api, Harness.Fd(3), out _, out _));
 
         api = Descriptor(0, Facts(SocketDomain.IPv4, SocketKind.Datagram, 17));
-        api.PrepareInherited(Harness.Fd(3)).Returns(-Errno.EBADF);
-        Assert.Contains("fcntl (close-on-exec, non-blocking): text (EBADF)", SocketActivation.Adopt(api, Harness.Fd(3), out _, out _));
+        api.SetNonBlocking(Harness.Fd(3)).Returns(-Errno.EBADF);
+        Assert.Contains("fcntl(F_SETFL, O_NONBLOCK): text (EBADF)", SocketActivation.Adopt(api, Harness.Fd(3), out _, out _));
     }
 
     /// <summary>A whole server on the seam: two passed sockets and an explicit --tcp.</summary>
@@ -186,8 +197,8 @@ public class SocketActivationFaultTests
 
         Assert.Null(server.Bind(2));
         Assert.Equal("listening udp [::1]:7\nlistening tcp 127.0.0.1:7\nlistening tcp 127.0.0.1:5555\n", server.ListeningLines());
-        api.Received(1).PrepareInherited(Harness.Fd(3));
-        api.Received(1).PrepareInherited(Harness.Fd(4));
+        api.Received(1).SetNonBlocking(Harness.Fd(3));
+        api.Received(1).SetNonBlocking(Harness.Fd(4));
         api.Received(1).SetOption(Harness.Fd(4), SocketOption.NoDelay, 1);
         api.DidNotReceive().Listen(Harness.Fd(4), Arg.Any<int>()); // it listens already
         Assert.Equal(1 + 3, selector.Count); // the wake-up pipe and three sockets
@@ -199,11 +210,11 @@ public class SocketActivationFaultTests
         var api = Substitute.For<ISocketApi>();
         api.ErrorText(Arg.Any<int>()).Returns("text");
         api.OpenWakePair(out Arg.Any<SocketHandle>(), out Arg.Any<SocketHandle>()).Returns(ci => { ci[0] = Harness.Fd(50); ci[1] = Harness.Fd(51); return 0; });
-        api.QuerySocket(Harness.Fd(3), out Arg.Any<SocketFacts>()).Returns(-Errno.EBADF);
+        api.QuerySocket(Harness.Fd(3), out Arg.Any<SocketFacts>()).Returns(-Errno.ENOTSOCK);
         Options o = Options.Parse(["--tcp", "127.0.0.1:5555"], socketsPassed: true, out _)!;
         using var server = new Server(o, api, new SelectSelector(Substitute.For<ISelectApi>()), new Log(LogLevel.Quiet, Stream.Null));
 
-        Assert.Contains("descriptor 3 is not open", server.Bind(1));
+        Assert.Contains("descriptor 3 is something, not a socket", server.Bind(1));
         api.DidNotReceive().OpenSocket(Arg.Any<AddressFamilyKind>(), Arg.Any<bool>(), out Arg.Any<SocketHandle>());
     }
 }

@@ -81,17 +81,20 @@ public unsafe partial class ProcessApiTests
         Assert.Equal(-Errno.ENOTSOCK, Api.QuerySocket(SocketHandle.FromFd(fd), out _));
         Assert.Equal($"/proc/{Environment.ProcessId}/status", Api.DescribeDescriptor(SocketHandle.FromFd(fd)));
         Assert.Equal(-Errno.EBADF, Api.QuerySocket(SocketHandle.FromFd(100_000), out _));
+        Assert.Equal(-Errno.EBADF, Api.SetCloseOnExec(SocketHandle.FromFd(100_000)));
     }
 
     [Fact]
-    public void PrepareInherited_sets_close_on_exec_and_non_blocking()
+    public void SetCloseOnExec_and_SetNonBlocking_set_their_flag_each()
     {
         using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         int fd = (int)udp.Handle;
         Assert.Equal(0, Libc.fcntl(fd, Libc.F_SETFD, 0));
         Assert.Equal(0, Libc.fcntl(fd, Libc.F_SETFL, Libc.fcntl(fd, Libc.F_GETFL, 0) & ~Libc.O_NONBLOCK));
 
-        Assert.Equal(0, Api.PrepareInherited(SocketHandle.FromFd(fd)));
+        Assert.Equal(0, Api.SetCloseOnExec(SocketHandle.FromFd(fd)));
+        Assert.Equal(0, Libc.fcntl(fd, Libc.F_GETFL, 0) & Libc.O_NONBLOCK); // only the descriptor flag
+        Assert.Equal(0, Api.SetNonBlocking(SocketHandle.FromFd(fd)));
 
         Assert.Equal(Libc.FD_CLOEXEC, Libc.fcntl(fd, Libc.F_GETFD, 0) & Libc.FD_CLOEXEC);
         Assert.Equal(Libc.O_NONBLOCK, Libc.fcntl(fd, Libc.F_GETFL, 0) & Libc.O_NONBLOCK);
