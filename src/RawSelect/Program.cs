@@ -91,6 +91,12 @@ public static class Program
                 WriteLine(stderr, $"rawselect: {dropError}");
                 return ExitBindFailed;
             }
+            if (log.Info)
+            {
+                log.Begin("info").Append("dropped privileges to user ").Append(OneLine(dropTo.Name))
+                    .Append(" (uid ").Append(dropTo.Uid).Append(", gid ").Append(dropTo.Gid)
+                    .Append(", groups ").Append(string.Join(",", dropTo.Groups)).Append(')').End();
+            }
         }
         else if (!OperatingSystem.IsWindows() && api.GetIdentity().EUid == 0 && log.Info)
         {
