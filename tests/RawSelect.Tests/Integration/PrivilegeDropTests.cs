@@ -161,4 +161,33 @@ public class PrivilegeDropTests
         Assert.Equal("", stdout);
         Assert.Contains(expected, Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
+
+    /// <summary>setpriv (util-linux) starts the server as nobody, without root.</summary>
+    private static string[] AsNobody => ["--reuid=65534", "--regid=65534", "--clear-groups", ServerProcess.BinaryPath];
+
+    [RootFact]
+    public void Not_root_another_user_cannot_be_taken_exit_1_with_the_errno_text()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in AsNobody.Concat(["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--user", "daemon"])) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(10_000));
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal("", stdout); // never served: no listening line
+        Assert.Contains("rawselect: cannot drop privileges to user daemon (uid 1, gid 1): setgroups: Operation not permitted (EPERM)",
+            Assert.Single(err.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [RootFact]
+    public void Already_the_user_and_not_root_serves_as_it_with_nothing_to_drop()
+    {
+        using var server = ServerProcess.StartVia("setpriv", AsNobody, ["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--user", "nobody"]);
+        Assert.Equal("a"u8.ToArray(), EchoClient.UdpEcho(server.Udp, "a"u8.ToArray()));
+        Assert.Equal(new[] { 65534u, 65534u, 65534u, 65534u }, File.ReadLines($"/proc/{server.Pid}/status").First(l => l.StartsWith("Uid:"))
+            .Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(uint.Parse));
+        Assert.Equal(0, server.StopWith(ServerProcess.SIGTERM, TimeSpan.FromSeconds(5)));
+        Assert.DoesNotContain("running as root", server.Stderr);
+    }
 }

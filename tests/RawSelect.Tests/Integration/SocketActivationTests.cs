@@ -232,4 +232,38 @@ public class SocketActivationTests
         else using (var c = EchoClient.Connect(server.Tcp)) Assert.Equal("s"u8.ToArray(), Echo(c, "s"));
         AssertCleanStop(server, 1);
     }
+
+    /// <summary>
+    /// What rawselect.socket's [::]:7 with BindIPv6Only=both hands over: one dual-stack socket
+    /// per protocol, IPv4 clients arriving as ::ffff:a.b.c.d, each answered.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_dual_stack_passed_socket_serves_ipv4_and_ipv6_clients(bool tcp)
+    {
+        int port = Activation.FreePort(tcp);
+        var v4 = new IPEndPoint(IPAddress.Loopback, port);
+        var v6 = new IPEndPoint(IPAddress.IPv6Loopback, port);
+        Socket? client = null;
+        string[] lead = tcp ? ["-l", $"[::]:{port}", ServerProcess.BinaryPath] : ["--datagram", "-l", $"[::]:{port}", ServerProcess.BinaryPath];
+        using var server = ServerProcess.StartVia(Launcher, lead, [], expectedSockets: 1,
+            kick: () => { if (tcp) client = Activation.ConnectRetrying(v4); else Activation.UdpKick(v4); });
+        using Socket? first = client;
+
+        Assert.Equal((tcp ? "tcp" : "udp", new IPEndPoint(IPAddress.IPv6Any, port)), Assert.Single(server.Listening));
+        if (tcp)
+        {
+            Assert.Equal("v4"u8.ToArray(), Echo(first!, "v4"));
+            using var c6 = EchoClient.Connect(v6);
+            Assert.Equal("v6"u8.ToArray(), Echo(c6, "v6"));
+            first!.Close();
+        }
+        else
+        {
+            Assert.Equal("v4"u8.ToArray(), EchoClient.UdpEcho(v4, "v4"u8.ToArray()));
+            Assert.Equal("v6"u8.ToArray(), EchoClient.UdpEcho(v6, "v6"u8.ToArray()));
+        }
+        AssertCleanStop(server, 1);
+    }
 }
