@@ -33,6 +33,9 @@ Options:
   --group NAME|GID         with --user: this primary group instead of the user's own
   --log-level LEVEL        quiet | error | info | debug | trace (default info)
   --trace                  same as --log-level trace: every select call, its sets and its wait
+  --trace-file PATH        write the trace to PATH (appended, created 0600) instead of stderr
+  --log-timestamps on|off  start each stderr line with a UTC timestamp (default: on, except
+                           under the systemd journal, which stamps lines itself)
   --help, --version
 
 Exit status: 0 after SIGINT/SIGTERM; 1 if a socket cannot be bound or a passed one is not a TCP

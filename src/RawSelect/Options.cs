@@ -25,6 +25,10 @@ public sealed class Options
     public long IdleTimeoutMs { get; private set; }
     public long ShutdownTimeoutMs { get; private set; } = 1000;
     public bool AllowServicePorts { get; private set; }
+    /// <summary>--log-timestamps: null = decide by destination (none under the journal).</summary>
+    public bool? LogTimestamps { get; private set; }
+    /// <summary>--trace-file: the trace goes there instead of stderr.</summary>
+    public string? TraceFile { get; private set; }
     /// <summary>--user and --group as given (a name or a numeric id); resolved at start.</summary>
     public string? User { get; private set; }
     public string? Group { get; private set; }
@@ -167,6 +171,28 @@ public sealed class Options
                         return null;
                     }
                     o.LogLevel = level.Value;
+                    break;
+                }
+                case "--log-timestamps":
+                {
+                    if (Value() is not string v) return null;
+                    if (v != "on" && v != "off")
+                    {
+                        box.Text = $"invalid value '{v}' for --log-timestamps: expected on or off";
+                        return null;
+                    }
+                    o.LogTimestamps = v == "on";
+                    break;
+                }
+                case "--trace-file":
+                {
+                    if (Value() is not string v) return null;
+                    if (v.IndexOf('\0') >= 0)
+                    {
+                        box.Text = "invalid value for --trace-file: the path contains a NUL character";
+                        return null;
+                    }
+                    o.TraceFile = v;
                     break;
                 }
                 default:

@@ -28,7 +28,7 @@ public static class Program
             // Our own failures say what failed; anything else is a bug, and its type is the best
             // clue left (the runtime's own message texts are trimmed out to keep the binary small).
             string what = e is NativeException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            WriteLine(stderr, $"rawselect: fatal: {OneLine(what)}");
+            WriteError(stderr, $"rawselect: fatal: {OneLine(what)}");
             return ExitInternal;
         }
     }
@@ -42,7 +42,7 @@ public static class Program
         Options? options = Options.Parse(args, passed != 0, out string error);
         if (options is null)
         {
-            WriteLine(stderr, $"rawselect: {OneLine(error)}");
+            WriteError(stderr, $"rawselect: {OneLine(error)}");
             return ExitUsage;
         }
         // On Windows System.Console sets itself up on the first write through a console stream.
@@ -58,7 +58,7 @@ public static class Program
 
         if (passed < 0)
         {
-            WriteLine(stderr, $"rawselect: {activationError}");
+            WriteError(stderr, $"rawselect: {activationError}");
             return ExitBindFailed;
         }
         UserDatabase.Target? dropTo = null;
@@ -67,12 +67,22 @@ public static class Program
             dropTo = UserDatabase.Resolve(options.User, options.Group, ReadOrEmpty("/etc/passwd"), ReadOrEmpty("/etc/group"), out string who);
             if (dropTo is null)
             {
-                WriteLine(stderr, $"rawselect: {who}");
+                WriteError(stderr, $"rawselect: {who}");
                 return ExitUsage;
             }
         }
-
-        var log = new Log(options.LogLevel, stderr);
+        Stream? traceFile = null;
+        if (options.TraceFile is not null)
+        {
+            traceFile = LogSetup.OpenTraceFile(options.TraceFile, out string why);
+            if (traceFile is null)
+            {
+                WriteError(stderr, $"rawselect: {OneLine($"cannot open --trace-file '{options.TraceFile}': {why}")}");
+                return ExitUsage;
+            }
+        }
+        var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
+            traceFile, traceTimestamps: options.LogTimestamps ?? true);
         (ISocketApi api, ISelector selector) = Platform.Create(log);
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
@@ -80,7 +90,7 @@ public static class Program
         string? bindError = server.Bind(passed);
         if (bindError is not null)
         {
-            WriteLine(stderr, $"rawselect: {bindError}");
+            WriteError(stderr, $"rawselect: {bindError}");
             return ExitBindFailed;
         }
         if (dropTo is not null)
@@ -88,7 +98,7 @@ public static class Program
             string? dropError = PrivilegeDrop.Apply(api, dropTo);
             if (dropError is not null)
             {
-                WriteLine(stderr, $"rawselect: {dropError}");
+                WriteError(stderr, $"rawselect: {dropError}");
                 return ExitBindFailed;
             }
             if (log.Info)
@@ -113,6 +123,9 @@ public static class Program
 
         Write(stdout, server.ListeningLines());
         server.Run();
+        // The last lines (the exit counters) go out if stderr takes them; a stalled reader is
+        // never waited on past the shutdown bound.
+        log.Drain(server.LogDrainDeadline);
         return ExitOk;
 
         void Stop(PosixSignalContext ctx)
@@ -146,6 +159,14 @@ public static class Program
     }
 
     private static void WriteLine(Stream s, string text) => Write(s, text + "\n");
+
+    /// <summary>
+    /// The server's own last words (usage, bind failure, fatal), written before or after the log
+    /// runs. Under the journal they carry the error priority like every error line; elsewhere
+    /// they stay plain, so "rawselect: ..." is what a shell user sees.
+    /// </summary>
+    private static void WriteError(Stream s, string text) =>
+        WriteLine(s, LogSetup.StderrIsJournal() ? "<3>" + text : text);
 
     /// <summary>
     /// A message quoting the command line stays one line, and a hostile argument cannot put

@@ -211,6 +211,20 @@ public sealed class Server : ITimer, IDisposable
 
     public long DueAt => _shutdownDeadline;
 
+    /// <summary>
+    /// How long the exit may wait for the log to drain (Stopwatch ticks): what is left of the
+    /// shutdown bound, but at least a moment, so a quick exit still flushes its last lines.
+    /// </summary>
+    public long LogDrainDeadline
+    {
+        get
+        {
+            long leftMs = _shutdownDeadline == long.MaxValue ? 0 : Math.Max(0, _shutdownDeadline - _cx.Now);
+            long ms = Math.Max(leftMs, 100);
+            return System.Diagnostics.Stopwatch.GetTimestamp() + ms * System.Diagnostics.Stopwatch.Frequency / 1000;
+        }
+    }
+
     public void OnTimer(long now) { } // the wake-up is the point: Run checks the deadline
 
     private void FinishShutdown()

@@ -14,6 +14,7 @@ public sealed partial class ServerProcess : IDisposable
     public Process Process { get; }
     public List<(string Proto, IPEndPoint EndPoint)> Listening { get; } = new();
     private readonly StringBuilder _stderr = new();
+    private readonly StringBuilder _stderrRaw = new();
     private readonly StringBuilder _stdout = new();
 
     private ServerProcess(Process p) => Process = p;
@@ -118,7 +119,15 @@ public sealed partial class ServerProcess : IDisposable
         var sp = new ServerProcess(p);
         if (expectedSockets < 0) expectedSockets = CountSockets(args);
 
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (sp._stderr) sp._stderr.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (sp._stderr)
+            {
+                sp._stderrRaw.AppendLine(e.Data);
+                sp._stderr.AppendLine(WithoutTimestamp(e.Data));
+            }
+        };
         p.BeginErrorReadLine();
         if (kick is not null)
         {
@@ -168,7 +177,17 @@ public sealed partial class ServerProcess : IDisposable
     public IPEndPoint Tcp => Listening.First(l => l.Proto == "tcp").EndPoint;
     public IPEndPoint Udp => Listening.First(l => l.Proto == "udp").EndPoint;
 
+    /// <summary>stderr with each line's leading timestamp removed, so tests read lines as "info: ...".</summary>
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    /// <summary>stderr exactly as the server wrote it.</summary>
+    public string StderrRaw { get { lock (_stderr) return _stderrRaw.ToString(); } }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")]
+    private static partial System.Text.RegularExpressions.Regex TimestampPrefix();
+
+    /// <summary>A log line without its "2026-12-02T01:02:03.456Z " prefix (lines without one unchanged).</summary>
+    public static string WithoutTimestamp(string line) => TimestampPrefix().Replace(line, "", 1);
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
 
     [LibraryImport("libc", SetLastError = true)]
@@ -177,6 +196,9 @@ public sealed partial class ServerProcess : IDisposable
     public const int SIGINT = 2, SIGKILL = 9, SIGUSR1 = 10, SIGTERM = 15;
 
     public void Signal(int sig) => kill(Pid, sig);
+
+    /// <summary>kill(2) on a process the test started itself.</summary>
+    public static void Kill(int pid, int sig) => kill(pid, sig);
 
     /// <summary>Sends a signal and waits for the exit; returns the exit code, or null on timeout.</summary>
     public int? StopWith(int sig, TimeSpan timeout)

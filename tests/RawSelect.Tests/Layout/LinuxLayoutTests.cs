@@ -19,6 +19,7 @@ public unsafe class LinuxLayoutTests
         #include <sys/uio.h>
         #include <sys/time.h>
         #include <sys/resource.h>
+        #include <sys/stat.h>
         #include <netinet/in.h>
         #include <netinet/tcp.h>
         #include <fcntl.h>
@@ -66,6 +67,11 @@ public unsafe class LinuxLayoutTests
         list.Add(("offsetof_msghdr_msg_flags", "offsetof(struct msghdr, msg_flags)", Off(&mh.msg_flags, &mh)));
         list.Add(("sizeof_mmsghdr", "sizeof(struct mmsghdr)", sizeof(MMsgHdr)));
         list.Add(("offsetof_mmsghdr_msg_len", "offsetof(struct mmsghdr, msg_len)", Off(&mm.msg_len, &mm)));
+        Stat st = default;
+        list.Add(("offsetof_stat_st_dev", "offsetof(struct stat, st_dev)", Off(&st.st_dev, &st)));
+        list.Add(("offsetof_stat_st_ino", "offsetof(struct stat, st_ino)", Off(&st.st_ino, &st)));
+        list.Add(("sizeof_stat_st_ino", "sizeof(((struct stat *)0)->st_ino)", sizeof(ulong)));
+        list.Add(("stat_fits", $"sizeof(struct stat) <= {sizeof(Stat)}", 1));
         list.Add(("RLIM_INFINITY_u64", "RLIM_INFINITY == (rlim_t)-1", RLimit.RLIM_INFINITY == ulong.MaxValue ? 1 : 0));
         return list;
     }
