@@ -5,14 +5,19 @@
 #                               checks; no running systemd needed) (the .NET 10 SDK must be there already)
 #   scripts/setup.sh --wine     also Wine (to run the Windows build's tests) and MinGW-w64's
 #                               headers (to check the Winsock structs against them); CI uses this
+#   scripts/setup.sh --browser  also Debian's chromium (headless), for the trace viewer's tests
+#                               (scripts/loopview); flags combine: --wine --browser
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v python3 >/dev/null || need+=(python3)
 { command -v systemd-socket-activate && command -v systemd-analyze; } >/dev/null || need+=(systemd)
-if [[ "${1:-}" == "--wine" ]]; then
+if [[ " $* " == *" --wine "* ]]; then
   [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null || need+=(wine64)
   command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64-win32)
+fi
+if [[ " $* " == *" --browser "* ]]; then
+  command -v chromium >/dev/null || need+=(chromium)
 fi
 if [[ ${#need[@]} -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then echo "setup: please install: ${need[*]}" >&2; exit 1; fi

@@ -28,11 +28,14 @@ Options:
   --shutdown-timeout SECONDS
                            on SIGINT/SIGTERM, how long to flush buffered echoes (default 1)
   --allow-service-ports    echo UDP from ports 0, 7, 9, 13, 17, 19, 37 too (off: reflection guard)
+  --backend NAME           the multiplexer: select (default), poll or epoll (Linux); Windows
+                           has select only
   --user NAME|UID          after binding, become this user (its groups from /etc/group);
                            needed to serve port 7 without staying root
   --group NAME|GID         with --user: this primary group instead of the user's own
   --log-level LEVEL        quiet | error | info | debug | trace (default info)
-  --trace                  same as --log-level trace: every select call, its sets and its wait
+  --trace                  same as --log-level trace: every select/poll/epoll call, what it
+                           was given, what it returned and how long it waited
   --trace-file PATH        write the trace to PATH (appended, created 0600) instead of stderr
   --log-timestamps on|off  start each stderr line with a UTC timestamp (default: on, except
                            under the systemd journal, which stamps lines itself)

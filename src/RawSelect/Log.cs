@@ -21,12 +21,18 @@ public sealed class Log
     private readonly Sink _main;
     private readonly Sink? _traceFile;
     private readonly long _startTicks = Stopwatch.GetTimestamp();
-    private readonly byte[] _bytes = new byte[16384];
-    private readonly char[] _chars = new char[4096];
+    // A line is formatted here, then encoded whole. Most lines are short; a select trace line
+    // lists every descriptor watched (tens of KiB at 10,000 connections), so the buffers grow to
+    // the longest line seen, up to MaxLineChars, and are then reused: no allocation per line.
+    public const int MaxLineChars = 1 << 20;
+    private byte[] _bytes = new byte[16384];
+    private char[] _chars = new char[4096];
     private int _length;
     private Sink _current;
 
     public LogLevel Level { get; }
+
+    private const int TraceQueueBytes = 4 << 20;
 
     /// <param name="stream">stderr, written by a thread of its own (see <see cref="LogWriter"/>).</param>
     /// <param name="format">How stderr's lines start (journal or timestamps).</param>
@@ -36,8 +42,10 @@ public sealed class Log
         Stream? traceFile = null, bool traceTimestamps = true)
     {
         Level = level;
-        _main = new Sink(stream, format);
-        if (traceFile is not null) _traceFile = new Sink(traceFile, traceTimestamps ? LinePrefix.Timestamp : LinePrefix.None);
+        // A trace line per call holds whole sets: give the trace's destination room for bursts.
+        _main = new Sink(stream, format, level >= LogLevel.Trace ? TraceQueueBytes : LogWriter.DefaultCapacity);
+        if (traceFile is not null)
+            _traceFile = new Sink(traceFile, traceTimestamps ? LinePrefix.Timestamp : LinePrefix.None, TraceQueueBytes);
         _current = _main;
     }
 
@@ -84,6 +92,7 @@ public sealed class Log
 
     public Log Append(ReadOnlySpan<char> s)
     {
+        if (_chars.Length - _length < s.Length + 1) Grow(s.Length + 1);
         int n = Math.Min(s.Length, _chars.Length - _length);
         s.Slice(0, n).CopyTo(_chars.AsSpan(_length));
         _length += n;
@@ -92,6 +101,7 @@ public sealed class Log
 
     public Log Append(long v)
     {
+        if (_chars.Length - _length < 21) Grow(21);
         if (v.TryFormat(_chars.AsSpan(_length), out int n)) _length += n;
         return this;
     }
@@ -110,6 +120,7 @@ public sealed class Log
 
     public Log Append(char c)
     {
+        if (_length + 1 >= _chars.Length) Grow(2);
         if (_length < _chars.Length) _chars[_length++] = c;
         return this;
     }
@@ -127,6 +138,15 @@ public sealed class Log
         string? name = Interop.Errno.Name(errno);
         if (name is null) Append("errno ").Append(errno); else Append(name);
         return Append(" (").Append(api.ErrorText(errno)).Append(')');
+    }
+
+    /// <summary>Makes room for <paramref name="more"/> chars, up to MaxLineChars (past it, the line is cut).</summary>
+    private void Grow(int more)
+    {
+        if (_chars.Length >= MaxLineChars) return;
+        int size = Math.Min(MaxLineChars, Math.Max(_chars.Length * 2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(_length + more))));
+        Array.Resize(ref _chars, size);
+        _bytes = new byte[size * 3 + 4]; // UTF-8: at most 3 bytes per UTF-16 char
     }
 
     public void End()
@@ -155,10 +175,10 @@ public sealed class Log
         public readonly LogWriter Writer;
         public readonly LinePrefixFormatter Prefix;
 
-        public Sink(Stream stream, LinePrefix prefix)
+        public Sink(Stream stream, LinePrefix prefix, int queueBytes)
         {
             Prefix = new LinePrefixFormatter(prefix);
-            Writer = new LogWriter(stream, DropNotice);
+            Writer = new LogWriter(stream, DropNotice, queueBytes);
         }
 
         // On the writer thread: its own buffers, so it never touches the loop's.

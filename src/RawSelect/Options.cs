@@ -25,6 +25,8 @@ public sealed class Options
     public long IdleTimeoutMs { get; private set; }
     public long ShutdownTimeoutMs { get; private set; } = 1000;
     public bool AllowServicePorts { get; private set; }
+    /// <summary>--backend: the multiplexer (select unless asked; Platform says where each exists).</summary>
+    public SelectorBackend Backend { get; private set; } = SelectorBackend.Select;
     /// <summary>--log-timestamps: null = decide by destination (none under the journal).</summary>
     public bool? LogTimestamps { get; private set; }
     /// <summary>--trace-file: the trace goes there instead of stderr.</summary>
@@ -151,6 +153,24 @@ public sealed class Options
                     if (Value() is not string v) return null;
                     if (OperatingSystem.IsWindows()) { box.Text = $"{name} is not supported on Windows"; return null; }
                     if (name == "--user") o.User = v; else o.Group = v;
+                    break;
+                }
+                case "--backend":
+                {
+                    if (Value() is not string v) return null;
+                    SelectorBackend? backend = v switch
+                    {
+                        "select" => SelectorBackend.Select,
+                        "poll" => SelectorBackend.Poll,
+                        "epoll" => SelectorBackend.Epoll,
+                        _ => null,
+                    };
+                    if (backend is null)
+                    {
+                        box.Text = $"invalid value '{v}' for --backend: expected select, poll or epoll";
+                        return null;
+                    }
+                    o.Backend = backend.Value;
                     break;
                 }
                 case "--log-level":

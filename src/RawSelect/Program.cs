@@ -56,6 +56,12 @@ public static class Program
         if (options.ShowHelp) { WriteLine(stdout, HelpText.Usage); return ExitOk; }
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
+        if (Platform.Unavailable(options.Backend) is string unavailable)
+        {
+            WriteError(stderr, $"rawselect: {unavailable}");
+            return ExitUsage;
+        }
+
         if (passed < 0)
         {
             WriteError(stderr, $"rawselect: {activationError}");
@@ -83,7 +89,8 @@ public static class Program
         }
         var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
             traceFile, traceTimestamps: options.LogTimestamps ?? true);
-        (ISocketApi api, ISelector selector) = Platform.Create(log);
+        (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
+        if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
 

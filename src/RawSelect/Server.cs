@@ -164,6 +164,8 @@ public sealed class Server : ITimer, IDisposable
                 .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
                 .Append(" buffer-size=").Append(_cx.BufferSize)
                 .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
+                // Last, so the line never reads "select " to a tool looking for select's trace.
+                .Append(" backend=").Append(_cx.Selector.Backend)
                 .End();
         }
         while (true)

@@ -1,7 +1,7 @@
 namespace RawSelect.Interop.Unix;
 
 // Values from the Linux x86-64 / arm64 headers (sys/socket.h, netinet/in.h, netinet/tcp.h,
-// fcntl.h, sys/resource.h). The layout test compiles a C program that prints each of these
+// fcntl.h, sys/resource.h, poll.h, sys/epoll.h). The layout test compiles a C program that prints each of these
 // from the real headers and compares.
 public static partial class Libc
 {
@@ -58,4 +58,25 @@ public static partial class Libc
     public const int RLIMIT_NOFILE = 7;
 
     public const int FD_SETSIZE = 1024;
+
+    // poll.h: events asked for in pollfd.events, reported in revents. POLLERR, POLLHUP and
+    // POLLNVAL are reported whether asked for or not.
+    public const int POLLIN = 0x001;
+    public const int POLLPRI = 0x002;
+    public const int POLLOUT = 0x004;
+    public const int POLLERR = 0x008;
+    public const int POLLHUP = 0x010;
+    public const int POLLNVAL = 0x020;
+
+    // sys/epoll.h: the same bit values as poll's, by design; EPOLLERR and EPOLLHUP are
+    // reported whether asked for or not. No EPOLLET anywhere: level-triggered, as select is.
+    public const int EPOLLIN = 0x001;
+    public const int EPOLLPRI = 0x002;
+    public const int EPOLLOUT = 0x004;
+    public const int EPOLLERR = 0x008;
+    public const int EPOLLHUP = 0x010;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
+    public const int EPOLL_CLOEXEC = 0x80000;
 }

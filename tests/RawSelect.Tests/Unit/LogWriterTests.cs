@@ -129,4 +129,21 @@ public sealed class LogWriterTests
         Assert.Equal("info: a\n", Encoding.UTF8.GetString(stderr.ToArray()));
         Assert.Matches(@"^trace: t=\d+ b\n$", Encoding.UTF8.GetString(trace.ToArray()));
     }
+
+    [Fact]
+    public void A_line_far_longer_than_usual_is_written_whole()
+    {
+        // A select trace line at 10,000 descriptors lists every one of them.
+        var dest = new MemoryStream();
+        var log = Log.Plain(LogLevel.Trace, dest);
+        log.Begin("trace").Append("select read={");
+        for (int fd = 0; fd < 20_000; fd++) log.Append(fd).Append(',');
+        log.Append('}').End();
+        log.Begin("info").Append("short").End();
+        Assert.True(log.Drain(In(5)));
+        string[] lines = Encoding.UTF8.GetString(dest.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.EndsWith("19999,}", lines[0]);
+        Assert.Equal("info: short", lines[1]);
+    }
 }
