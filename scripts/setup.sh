@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian 12 machine. Idempotent.
-#   scripts/setup.sh            gcc, python3 (the .NET 10 SDK must be there already)
+#   scripts/setup.sh            gcc, python3, systemd (for systemd-socket-activate and
+#                               systemd-analyze: the socket-activation tests and the unit
+#                               checks; no running systemd needed) (the .NET 10 SDK must be there already)
 #   scripts/setup.sh --wine     also Wine (to run the Windows build's tests) and MinGW-w64's
 #                               headers (to check the Winsock structs against them); CI uses this
 #   scripts/setup.sh --browser  also Debian's chromium (headless), for the trace viewer's tests
@@ -9,6 +11,7 @@ set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v python3 >/dev/null || need+=(python3)
+{ command -v systemd-socket-activate && command -v systemd-analyze; } >/dev/null || need+=(systemd)
 if [[ " $* " == *" --wine "* ]]; then
   [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null || need+=(wine64)
   command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64-win32)

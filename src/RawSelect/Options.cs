@@ -31,14 +31,23 @@ public sealed class Options
     public bool? LogTimestamps { get; private set; }
     /// <summary>--trace-file: the trace goes there instead of stderr.</summary>
     public string? TraceFile { get; private set; }
+    /// <summary>--user and --group as given (a name or a numeric id); resolved at start.</summary>
+    public string? User { get; private set; }
+    public string? Group { get; private set; }
     public bool ShowHelp { get; private set; }
     public bool ShowVersion { get; private set; }
 
     /// <summary>Parses argv. On failure returns null and a one-line message naming the bad value.</summary>
-    public static Options? Parse(IReadOnlyList<string> args, out string error)
+    public static Options? Parse(IReadOnlyList<string> args, out string error) => Parse(args, false, out error);
+
+    /// <summary>
+    /// With <paramref name="socketsPassed"/> (socket activation handed us sockets) the defaults
+    /// are not added, and --no-tcp --no-udp is valid: the passed sockets are served.
+    /// </summary>
+    public static Options? Parse(IReadOnlyList<string> args, bool socketsPassed, out string error)
     {
         var box = new ErrorBox();
-        Options? o = ParseCore(args, box);
+        Options? o = ParseCore(args, socketsPassed, box);
         error = box.Text;
         return o;
     }
@@ -48,7 +57,7 @@ public sealed class Options
         public string Text = "";
     }
 
-    private static Options? ParseCore(IReadOnlyList<string> args, ErrorBox box)
+    private static Options? ParseCore(IReadOnlyList<string> args, bool socketsPassed, ErrorBox box)
     {
         var o = new Options();
         bool noTcp = false, noUdp = false;
@@ -136,6 +145,14 @@ public sealed class Options
                         return null;
                     }
                     o.ShutdownTimeoutMs = ms;
+                    break;
+                }
+                case "--user":
+                case "--group":
+                {
+                    if (Value() is not string v) return null;
+                    if (OperatingSystem.IsWindows()) { box.Text = $"{name} is not supported on Windows"; return null; }
+                    if (name == "--user") o.User = v; else o.Group = v;
                     break;
                 }
                 case "--backend":
@@ -229,7 +246,10 @@ public sealed class Options
 
         if (noTcp && o.Tcp.Count > 0) { box.Text = "--no-tcp conflicts with --tcp"; return null; }
         if (noUdp && o.Udp.Count > 0) { box.Text = "--no-udp conflicts with --udp"; return null; }
+        // Changing only the group of a process that stays root would drop nothing that matters.
+        if (o.Group is not null && o.User is null) { box.Text = "--group needs --user (it sets the group of the user dropped to)"; return null; }
         if (o.ShowHelp || o.ShowVersion) return o;
+        if (socketsPassed) return o;
         if (!noTcp && o.Tcp.Count == 0) o.Tcp.Add(NetAddress.IPv4Loopback(5000));
         if (!noUdp && o.Udp.Count == 0) o.Udp.Add(NetAddress.IPv4Loopback(6000));
         if (o.Tcp.Count == 0 && o.Udp.Count == 0) { box.Text = "--no-tcp and --no-udp leave nothing to serve"; return null; }

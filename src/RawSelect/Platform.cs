@@ -61,4 +61,10 @@ public static class Platform
         if (limit <= 0) return Libc.FD_SETSIZE; // getrlimit cannot fail for RLIMIT_NOFILE; be safe anyway
         return (int)Math.Min(limit, int.MaxValue);
     }
+
+    /// <summary>
+    /// The seam for what is asked before the server exists (the socket-activation environment):
+    /// the same instance Create returns on Unix; null on Windows, which has no such protocol.
+    /// </summary>
+    public static ISocketApi? ProcessApi => OperatingSystem.IsWindows() ? null : UnixSocketApi.Instance;
 }

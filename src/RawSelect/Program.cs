@@ -35,7 +35,11 @@ public static class Program
 
     private static int Run(string[] args, Stream stdout, Stream stderr)
     {
-        Options? options = Options.Parse(args, out string error);
+        // Socket activation first: passed sockets change what the command line may leave out.
+        ISocketApi? processApi = Platform.ProcessApi;
+        string? activationError = null;
+        int passed = processApi is null ? 0 : SocketActivation.ReadEnvironment(processApi, out activationError);
+        Options? options = Options.Parse(args, passed != 0, out string error);
         if (options is null)
         {
             WriteError(stderr, $"rawselect: {OneLine(error)}");
@@ -58,6 +62,21 @@ public static class Program
             return ExitUsage;
         }
 
+        if (passed < 0)
+        {
+            WriteError(stderr, $"rawselect: {activationError}");
+            return ExitBindFailed;
+        }
+        UserDatabase.Target? dropTo = null;
+        if (options.User is not null)
+        {
+            dropTo = UserDatabase.Resolve(options.User, options.Group, ReadOrEmpty("/etc/passwd"), ReadOrEmpty("/etc/group"), out string who);
+            if (dropTo is null)
+            {
+                WriteError(stderr, $"rawselect: {who}");
+                return ExitUsage;
+            }
+        }
         Stream? traceFile = null;
         if (options.TraceFile is not null)
         {
@@ -87,11 +106,30 @@ public static class Program
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
 
-        string? bindError = server.Bind();
+        string? bindError = server.Bind(passed);
         if (bindError is not null)
         {
             WriteError(stderr, $"rawselect: {bindError}");
             return ExitBindFailed;
+        }
+        if (dropTo is not null)
+        {
+            string? dropError = PrivilegeDrop.Apply(api, dropTo);
+            if (dropError is not null)
+            {
+                WriteError(stderr, $"rawselect: {dropError}");
+                return ExitBindFailed;
+            }
+            if (log.Info)
+            {
+                log.Begin("info").Append("dropped privileges to user ").Append(OneLine(dropTo.Name))
+                    .Append(" (uid ").Append(dropTo.Uid).Append(", gid ").Append(dropTo.Gid)
+                    .Append(", groups ").Append(string.Join(",", dropTo.Groups)).Append(')').End();
+            }
+        }
+        else if (!OperatingSystem.IsWindows() && api.GetIdentity().EUid == 0 && log.Info)
+        {
+            log.Begin("info").Append("warning: running as root; --user NAME drops privileges after binding").End();
         }
 
         // .NET installs no SIGTERM handler of its own, and its SIGINT default is to exit at once.
@@ -112,6 +150,14 @@ public static class Program
             ctx.Cancel = true;
             server.RequestStop();
         }
+    }
+
+    /// <summary>/etc/passwd or /etc/group; a host without one still takes numeric ids.</summary>
+    private static string ReadOrEmpty(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
     }
 
     private const int SIGUSR1 = 10; // Linux numbering; raw values are allowed by PosixSignalRegistration

@@ -5,22 +5,31 @@ namespace RawSelect.Interop.Unix;
 // from the real headers and compares.
 public static partial class Libc
 {
+    public const int AF_UNIX = 1;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
 
     public const int SOCK_STREAM = 1;
     public const int SOCK_DGRAM = 2;
+    public const int SOCK_RAW = 3;
+    public const int SOCK_SEQPACKET = 5;
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
 
     public const int SOL_SOCKET = 1;
     public const int SO_REUSEADDR = 2;
+    public const int SO_TYPE = 3;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;
+    public const int SO_ACCEPTCONN = 30;
+    public const int SO_PROTOCOL = 38;
+    public const int SO_DOMAIN = 39;
 
     public const int IPPROTO_TCP = 6;
     public const int IPPROTO_UDP = 17;
     public const int IPPROTO_IPV6 = 41;
+    public const int IPPROTO_UDPLITE = 136;
+    public const int IPPROTO_MPTCP = 262;
     public const int TCP_NODELAY = 1;
     public const int IPV6_V6ONLY = 26;
 
@@ -39,6 +48,12 @@ public static partial class Libc
     public const int O_APPEND = 0x400;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
+
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int FD_CLOEXEC = 1;
 
     public const int RLIMIT_NOFILE = 7;
 

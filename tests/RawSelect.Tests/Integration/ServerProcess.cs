@@ -95,15 +95,22 @@ public sealed partial class ServerProcess : IDisposable
     /// Starts the server through another program that ends by exec'ing it, so the PID is the
     /// server's: e.g. <c>chroot DIR /rawselect ARGS</c>. <paramref name="args"/> are the server's own.
     /// </summary>
-    public static ServerProcess StartVia(string fileName, string[] leadingArgs, string[] args, int expectedSockets = -1)
+    /// <remarks>
+    /// <paramref name="kick"/>, if given, runs once the launcher has started, before the listening
+    /// lines are awaited: systemd-socket-activate execs the server only on the first connection
+    /// or datagram.
+    /// </remarks>
+    public static ServerProcess StartVia(string fileName, string[] leadingArgs, string[] args, int expectedSockets = -1,
+        Action? kick = null, IDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo(fileName);
         foreach (string a in leadingArgs) psi.ArgumentList.Add(a);
         foreach (string a in args) psi.ArgumentList.Add(a);
-        return Launch(psi, args, expectedSockets);
+        if (environment is not null) foreach (var kv in environment) psi.Environment[kv.Key] = kv.Value;
+        return Launch(psi, args, expectedSockets, kick);
     }
 
-    private static ServerProcess Launch(ProcessStartInfo psi, string[] args, int expectedSockets)
+    private static ServerProcess Launch(ProcessStartInfo psi, string[] args, int expectedSockets, Action? kick = null)
     {
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
@@ -122,6 +129,11 @@ public sealed partial class ServerProcess : IDisposable
             }
         };
         p.BeginErrorReadLine();
+        if (kick is not null)
+        {
+            try { kick(); }
+            catch { sp.Dispose(); throw; }
+        }
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (sp.Listening.Count < expectedSockets)
