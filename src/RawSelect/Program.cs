@@ -89,7 +89,7 @@ public static class Program
         }
         var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
             traceFile, traceTimestamps: options.LogTimestamps ?? true);
-        int code = Serve(options, log, stdout, stderr, out long drainDeadline);
+        int code = Serve(options, passed, dropTo, log, stdout, stderr, out long drainDeadline);
         // After everything is closed, so the last lines (the exit counters, the trace of the
         // descriptors leaving) are queued too. They go out if stderr takes them; a stalled reader
         // is never waited on past the shutdown bound.
@@ -98,7 +98,7 @@ public static class Program
     }
 
     /// <summary>Binds, serves until a signal, shuts down; everything it opened is closed when it returns.</summary>
-    private static int Serve(Options options, Log log, Stream stdout, Stream stderr, out long drainDeadline)
+    private static int Serve(Options options, int passed, UserDatabase.Target? dropTo, Log log, Stream stdout, Stream stderr, out long drainDeadline)
     {
         drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
         (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
