@@ -18,7 +18,7 @@ public sealed class EventLoop : IEventHandler, IDisposable
     private readonly Counters _counters;
     private readonly Log _log;
     private readonly LoopClock _clock;
-    private readonly ReadyEvent[] _fired;
+    private ReadyEvent[] _fired;
     private readonly List<ITimer> _timers = new();
     private readonly SocketHandle _wakeRead;
     private readonly SocketHandle _wakeWrite;
@@ -36,7 +36,9 @@ public sealed class EventLoop : IEventHandler, IDisposable
         _selector = selector;
         _counters = counters;
         _log = log;
-        _fired = new ReadyEvent[selector.Capacity];
+        // Sized by what is registered, not by the capacity (a million with a high descriptor
+        // limit): a selector reports each registered socket at most once per wait.
+        _fired = new ReadyEvent[Math.Min(selector.Capacity, 64)];
         int r = api.OpenWakePair(out _wakeRead, out _wakeWrite);
         if (r < 0) throw new NativeException("wake-up pipe", -r, api.ErrorText(-r));
         if (!selector.Add(_wakeRead, Interest.Read, this))
@@ -44,6 +46,9 @@ public sealed class EventLoop : IEventHandler, IDisposable
     }
 
     public ISelector Selector => _selector;
+
+    /// <summary>Slots in the fired list now (for tests: it follows the registrations, not the capacity).</summary>
+    public int FiredCapacity => _fired.Length;
 
     /// <summary>The time read after the last wait: what handlers and timers see.</summary>
     public LoopClock Clock => _clock;
@@ -80,6 +85,8 @@ public sealed class EventLoop : IEventHandler, IDisposable
         foreach (ITimer t in _timers) due = Math.Min(due, t.DueAt);
         long timeoutMicros = due == long.MaxValue ? -1 : Math.Max(0, due - now) * 1000;
 
+        // Grows only when registrations outgrow it (amortised doubling), never per event.
+        if (_fired.Length < _selector.Count) _fired = new ReadyEvent[Math.Max(_selector.Count, _fired.Length * 2)];
         int n = _selector.Wait(timeoutMicros, _fired);
         // Read the clock after the wait, not before: a connection accepted after hours of idle
         // must not be stamped with the time the wait began (it would look idle for hours).

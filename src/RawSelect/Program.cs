@@ -53,9 +53,16 @@ public static class Program
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
         var log = new Log(options.LogLevel, stderr);
-        (ISocketApi api, ISelector selector) = Platform.Create(log);
+        ISocketApi api = Platform.CreateApi();
+        DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
+        if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
+        {
+            WriteLine(stderr, $"rawselect: {OneLine(capacityError)}");
+            return ExitUsage;
+        }
+        ISelector selector = Platform.CreateSelector(api, capacity, log);
         using var _ = selector;
-        using var server = new Server(options, api, selector, log);
+        using var server = new Server(options, api, selector, log) { Limits = limits };
 
         string? bindError = server.Bind();
         if (bindError is not null)

@@ -17,6 +17,7 @@ public static partial class Libc
     public const int SO_REUSEADDR = 2;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;
+    public const int SO_OOBINLINE = 10;
 
     public const int IPPROTO_TCP = 6;
     public const int IPPROTO_UDP = 17;
@@ -24,6 +25,7 @@ public static partial class Libc
     public const int TCP_NODELAY = 1;
     public const int IPV6_V6ONLY = 26;
 
+    public const int MSG_OOB = 0x1;
     public const int MSG_TRUNC = 0x20;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;
