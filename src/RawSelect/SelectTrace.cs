@@ -28,7 +28,8 @@ public sealed class SelectTrace
         _log.Append(" timeout=");
         if (timeoutMicros < 0) _log.Append("inf");
         else _log.AppendMs(timeoutMicros / 1000.0);
-        _log.Append(" -> ").Append(result);
+        // The seam returns -errno; the line shows what select(2) itself returned, -1, then the name.
+        _log.Append(" -> ").Append(result < 0 ? -1 : result);
         if (result > 0)
         {
             AppendSet(" read=", readReturned, nfds);
