@@ -15,6 +15,7 @@
 #   scripts/bench.sh --sweep --scenarios sweep-c1-idle10000 --runs 1   one sweep cell
 #   scripts/bench.sh --rebuild ...   rebuild everything first (rawselect: scripts/build.sh --force)
 #   scripts/bench.sh --list          scenario ids and server names
+# RAWSELECT_BIN=PATH measures that rawselect binary instead of building artifacts/rawselect.
 # Other options (--no-sweep, --runs, --warmup, --duration, --probe-runs, --out, --no-usr1, --wait-quiet):
 # see --help. Needs gcc, python3, and for the .NET baselines the .NET 10 SDK (Native AOT).
 # The tools and the method: scripts/bench/README.md.
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
         --servers=*) servers="${1#--servers=}" ;;
         --rebuild) rebuild=1; shift; continue ;;
         --sweep) sweep=1 ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; echo; exec python3 "$BENCH/bench.py" --help ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; echo; exec python3 "$BENCH/bench.py" --help ;;
         --list) exec python3 "$BENCH/bench.py" --list ;;
     esac
     pass+=("$1")
@@ -103,7 +104,10 @@ for n in dotnet-async dotnet-select; do
     fi
 done
 
-if has_rawselect; then
+if has_rawselect && [ -n "${RAWSELECT_BIN:-}" ]; then
+    # another build, measured as it is
+    [ -x "$RAWSELECT_BIN" ] || { echo "bench.sh: RAWSELECT_BIN=$RAWSELECT_BIN is not an executable" >&2; exit 2; }
+elif has_rawselect; then
     # scripts/build.sh is incremental (it rebuilds only when src/ or interop/ changed): always ask
     # it, so the benchmark measures the current source
     if [ -f "$ROOT/scripts/build.sh" ]; then

@@ -44,7 +44,8 @@ LOADGEN = os.path.join(BIN, "loadgen")
 STARTPROBE = os.path.join(BIN, "startprobe")
 LISTEN_ARGS = ["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"]
 REFERENCE = "c-select"
-RAWSELECT = os.path.join(ROOT, "artifacts", "rawselect")
+# $RAWSELECT_BIN measures another build (as the integration tests do); bench.sh then builds nothing
+RAWSELECT = os.environ.get("RAWSELECT_BIN") or os.path.join(ROOT, "artifacts", "rawselect")
 BACKENDS = ["select", "poll", "epoll"]
 # each RawSelect backend is compared with the C server on the same multiplexer
 COUNTERPART = {"rawselect-%s" % b: "c-%s" % b for b in BACKENDS}
