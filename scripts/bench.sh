@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
         --servers=*) servers="${1#--servers=}" ;;
         --rebuild) rebuild=1; shift; continue ;;
         --sweep) sweep=1 ;;
-        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; echo; exec python3 "$BENCH/bench.py" --help ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; echo; exec python3 "$BENCH/bench.py" --help ;;
         --list) exec python3 "$BENCH/bench.py" --list ;;
     esac
     pass+=("$1")

@@ -23,6 +23,7 @@
  *    not take is copied to a per-connection buffer (allocated then, freed when drained) and
  *    the fd is watched for writing instead of reading: backpressure, memory per connection
  *    capped at --buffer-size, idle connections hold no buffer
+ *  - TCP_NODELAY and SO_OOBINLINE on every accepted socket (urgent bytes are echoed in line)
  *  - EOF: the rest is flushed, then shutdown + close
  *  - UDP: whole datagrams up to 64 KiB (MSG_TRUNC detects longer ones), up to 64 per wake,
  *    echoed with sendto; datagrams from well-known service ports are dropped (reflection)
@@ -271,6 +272,8 @@ static void do_accept(int lfd)
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        /* urgent (MSG_OOB) bytes come back in order with the rest, as RawSelect does (issue 9) */
+        setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
         ctr.accepted++;
         track(fd, R_CONN);
     }
