@@ -305,9 +305,9 @@ def sweep_section(result, w):
     titles = result["servers"]
     series = sweep_points(result)
     w("## Scaling sweep: server CPU per round trip (µs)\n")
-    w("TCP ping-pong 64 B. Left: one active connection while N others sit idle (every select or poll call "
-      "still hands the kernel all of them); right: N connections all active. 1 active + 0 idle and 1 active are "
-      "the same cell. Server CPU (utime+stime, `/proc/PID/stat`) over the window ÷ round trips; median of %d "
+    w("TCP ping-pong 64 B. First one active connection while N others sit idle (every select or poll call "
+      "still hands the kernel all of them), then N connections all active; 1 + 0 idle and 1 active are the "
+      "same cell. Server CPU (utime+stime, `/proc/PID/stat`) over the window ÷ round trips; median of %d "
       "run(s), servers alternating, a fresh process per run.\n" % result["meta"]["runs"])
     cols = [(lab, n, sid) for lab, pts in series for _, n, sid in pts]
     hdr = ["1 + %d idle" % n if lab.startswith("1 active") else "%d active" % n for lab, n, _ in cols]
