@@ -88,6 +88,7 @@ public static partial class Robust
     public static Socket Connect(IPEndPoint ep, int receiveTimeoutMs = 5000)
     {
         var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        LoopbackSource.Bind(s, ep);
         s.Connect(ep);
         s.ReceiveTimeout = receiveTimeoutMs;
         s.SendTimeout = 10_000;
