@@ -55,7 +55,6 @@ COUNTERPART = {"rawselect-%s" % b: "c-%s" % b for b in BACKENDS}
 SRC_ADDRS = "127.0.1.1/32"
 # a dev-only escape while the server has no --backend (a tree before issue 9, sections 1-2):
 # rawselect-select runs without the flag and the poll/epoll ones are left out
-ALLOW_NO_BACKEND_ENV = "RAWSELECT_BENCH_ALLOW_NO_BACKEND"
 
 # name -> how to run it. setup_parallel: connections the load generator opens at once during
 # setup (not measured); the tutorial's listen(5) drops SYNs beyond its backlog, so keep it small.
@@ -506,15 +505,9 @@ def main():
         except (subprocess.TimeoutExpired, OSError):
             has_backend = False
         if not has_backend:
-            if os.environ.get(ALLOW_NO_BACKEND_ENV) != "1":
-                log("bench: %s has no --backend option: rawselect-select/-poll/-epoll need it (issue 9); "
-                    "leave them out of --servers to run the baselines alone" % os.path.relpath(RAWSELECT, ROOT))
-                return 2
-            log("bench: WARNING: %s=1 and rawselect has no --backend: rawselect-select runs without the flag, "
-                "rawselect-poll and rawselect-epoll are left out" % ALLOW_NO_BACKEND_ENV)
-            SERVERS["rawselect-select"]["cmd"] = [RAWSELECT]
-            SERVERS["rawselect-select"]["title"] = "RawSelect select (no --backend)"
-            servers = [s for s in servers if s not in ("rawselect-poll", "rawselect-epoll")]
+            log("bench: %s has no --backend option: rawselect-select/-poll/-epoll need it; "
+                "rebuild it (scripts/build.sh)" % os.path.relpath(RAWSELECT, ROOT))
+            return 2
 
     # what runs: (scenario, the servers that run it, in alternation)
     plan = []
