@@ -16,11 +16,11 @@ public class DescriptorLimitsFaultTests
 
     public DescriptorLimitsFaultTests()
     {
-        _log = new Log(LogLevel.Info, _err);
+        _log = CapturedLog.For(LogLevel.Info, _err);
         _api.ErrorText(Arg.Any<int>()).Returns("Operation not permitted");
     }
 
-    private string Logged() => System.Text.Encoding.UTF8.GetString(_err.ToArray());
+    private string Logged() => CapturedLog.TextOf(_err);
 
     private void Limits(long soft, long hard) =>
         _api.GetDescriptorLimits(out Arg.Any<long>(), out Arg.Any<long>()).Returns(ci => { ci[0] = soft; ci[1] = hard; return 0; });

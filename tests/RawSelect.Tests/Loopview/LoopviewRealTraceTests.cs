@@ -77,7 +77,9 @@ public sealed class LoopviewRealTraceTests
         TraceFigures expected = TraceFigures.Of(select);
         _out.WriteLine($"select: {expected.Calls} calls, mean nfds {expected.MeanNfds:F1}, mean ready {expected.MeanReady:F2}, waited {expected.WaitedShare:P1}");
         Assert.True(expected.Calls > 100, $"only {expected.Calls} calls under load");
-        Assert.True(expected.MeanNfds > Connections, $"mean nfds {expected.MeanNfds} with {Connections} connections");
+        // nfds climbs while the connections arrive, then stays past their count: the mean is
+        // well above half of it (how far depends on how many calls the connect phase took).
+        Assert.True(expected.MeanNfds > Connections / 2, $"mean nfds {expected.MeanNfds} with {Connections} connections");
         Assert.True(expected.Roles.GetValueOrDefault("tcp-connection") >= 2 * Connections, "every connection's add and remove line");
         Assert.Equal(2, expected.Roles.GetValueOrDefault("wake-pipe"));
         Assert.Equal(2, expected.Roles.GetValueOrDefault("tcp-listener"));
@@ -97,7 +99,7 @@ public sealed class LoopviewRealTraceTests
         string[] words = addLine[addLine.IndexOf(" fd ", StringComparison.Ordinal)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         int fd = int.Parse(words[1]);
         int mid = (int)await page.FigureAsync("calls", 0) / 2;
-        Assert.Matches($@"^fd {fd} tcp-connection 127\.0\.0\.1:\d+ · call {mid + 1}: watched read", await page.HoverAsync(0, mid, fd));
+        Assert.Matches($@"^fd {fd} tcp-connection 127\.\d+\.\d+\.\d+:\d+ · call {mid + 1}: watched read", await page.HoverAsync(0, mid, fd));
 
         if (epoll is not null)
         {

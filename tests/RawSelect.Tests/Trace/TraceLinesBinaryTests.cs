@@ -31,7 +31,7 @@ public sealed class TraceLinesBinaryTests
         Assert.Equal(0, server.StopWith(ServerProcess.SIGTERM, TimeSpan.FromSeconds(5)));
         string[] bodies = server.Stderr.Split('\n').Where(l => l.Contains("trace: ")).Select(Body).ToArray();
 
-        string peer = $"127.0.0.1:{local.Port}";
+        string peer = $"{local.Address}:{local.Port}"; // clients bind spread loopback sources
         Match add = bodies.Select(b => Regex.Match(b, $@"^fd (\d+) add tcp-connection {Regex.Escape(peer)}$")).Single(m => m.Success);
         string fd = add.Groups[1].Value;
         Assert.Single(bodies, $"fd {fd} remove tcp-connection {peer}");

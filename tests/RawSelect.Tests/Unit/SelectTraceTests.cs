@@ -17,11 +17,11 @@ public class SelectTraceTests
     {
         var sys = Substitute.For<ISelectApi>();
         var stream = new MemoryStream();
-        var sel = new SelectSelector(sys, new Log(LogLevel.Trace, stream), capacity: 20_000);
+        var sel = new SelectSelector(sys, CapturedLog.For(LogLevel.Trace, stream), capacity: 20_000);
         return (sel, sys, stream);
     }
 
-    private static string Text(MemoryStream s) => System.Text.Encoding.UTF8.GetString(s.ToArray());
+    private static string Text(MemoryStream s) => CapturedLog.TextOf(s);
 
     [Fact]
     public void Descriptors_past_1024_are_listed_and_nfds_covers_them()

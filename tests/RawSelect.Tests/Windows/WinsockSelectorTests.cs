@@ -293,11 +293,11 @@ public class WinsockSelectorTests
     public void Trace_shows_a_failed_select_as_minus_one_and_the_errno_name()
     {
         var stream = new MemoryStream();
-        var sel = new WinsockSelector(_sys, new Log(LogLevel.Trace, stream));
+        var sel = new WinsockSelector(_sys, CapturedLog.For(LogLevel.Trace, stream));
         sel.Add(H(0x104), Interest.Read, Handler());
         SelectReturns(([], [], -Errno.EINTR)); // WSAEINTR, mapped by the seam
         Assert.Equal(-Errno.EINTR, sel.Wait(-1, new ReadyEvent[4]));
-        string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
-        Assert.Contains("trace: select sockets=1 read={260} write={} timeout=inf -> -1 EINTR waited=", text);
+        string text = CapturedLog.TextOf(stream);
+        Assert.Contains("select sockets=1 read={260} write={} timeout=inf -> -1 EINTR waited=", text);
     }
 }
