@@ -11,7 +11,7 @@
 # for a glibc symbol version above GLIBC_FLOOR. Archives are deterministic: sorted names, every
 # mtime the commit's date, owner and group 0, gzip -n, fixed zip timestamps and modes; two runs
 # on the same commit give the same SHA256SUMS.
-# Needs clang, lld, binutils-aarch64-linux-gnu and gcc-aarch64-linux-gnu: scripts/setup.sh --release.
+# Needs clang and binutils-aarch64-linux-gnu (scripts/setup.sh --release installs them and the test tools).
 # Builds apart from the everyday one (artifacts/release-obj/RID/), so neither overwrites the other.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,6 +34,10 @@ glibc_max() { "$1" -T "$2" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1; }
 
 build_linux() { # RID DEB_ARCH TRIPLE
   local rid="$1" arch="$2" triple="$3" obj="$objroot/$1"
+  # GNU binutils for the target: ld.bfd (clang picks TRIPLE-ld for --target) and objcopy for the
+  # symbol stripping; nothing from LLVM but clang itself.
+  local objcopy=objcopy objdump=objdump
+  [[ "$arch" == amd64 ]] || { objcopy="$triple-objcopy"; objdump="$triple-objdump"; }
   scripts/release/sysroot.sh "$arch"
   mkdir -p "$obj"
   clang --target="$triple" -O2 -fPIC -Wall -Werror -c scripts/release/glibc-compat.c -o "$obj/glibc-compat.o"
@@ -44,13 +48,11 @@ build_linux() { # RID DEB_ARCH TRIPLE
   dotnet publish src/RawSelect/RawSelect.csproj -c Release -r "$rid" \
     -p:TreatWarningsAsErrors=true -p:IlcTreatWarningsAsErrors=true \
     -p:RawSelectCommit="$commit" -p:RawSelectTarget="$rid" -p:RawSelectGlibcFloor="$GLIBC_FLOOR" \
-    -p:SysRoot="$root/artifacts/sysroot-$arch" -p:LinkerFlavor=bfd -p:ObjCopyName=llvm-objcopy \
+    -p:SysRoot="$root/artifacts/sysroot-$arch" -p:LinkerFlavor=bfd -p:ObjCopyName="$objcopy" \
     -p:CustomAfterMicrosoftCommonTargets="$root/scripts/release/release.targets" \
     -p:RawSelectGlibcCompat="$obj/glibc-compat.o" \
     -p:PathMap="$root=/src" \
     --artifacts-path "$obj" -o "$obj/publish" -nologo -v quiet >&2
-  local objdump=objdump
-  command -v "$triple-objdump" >/dev/null && objdump="$triple-objdump"
   local max; max="$(glibc_max "$objdump" "$obj/publish/rawselect")"
   echo "release: $rid requires $max at most (floor GLIBC_$GLIBC_FLOOR)" >&2
   if [[ "$(printf '%s\n' "$max" "GLIBC_$GLIBC_FLOOR" | sort -V | tail -1)" != "GLIBC_$GLIBC_FLOOR" ]]; then

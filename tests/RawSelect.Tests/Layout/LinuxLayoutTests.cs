@@ -12,7 +12,7 @@ namespace RawSelect.Tests.Layout;
 /// </summary>
 public unsafe class LinuxLayoutTests
 {
-    private const string Includes = """
+    internal const string Includes = """
         #define _GNU_SOURCE
         #include <sys/select.h>
         #include <sys/socket.h>
@@ -28,8 +28,18 @@ public unsafe class LinuxLayoutTests
     private static readonly Lazy<Dictionary<string, long>> Probe = new(() =>
         CHeaderProbe.Run(Includes, StructProbes().Select(p => (p.Name, p.CExpr)).Concat(Constants().Select(c => (c.Name, c.Name)))));
 
-    public static List<(string Name, string CExpr, long CSharp)> StructProbes()
+    /// <summary>
+    /// Every probe with the C# declaration's value for <paramref name="arch"/> (default: this
+    /// process's). Today's structs are built from fixed-width fields and pointer-sized ones, laid
+    /// out identically on the two LP64 targets, x86-64 and arm64, so one value serves both. Where
+    /// a declaration differs by architecture (epoll_event is packed on x86-64 only), pick the
+    /// type for <paramref name="arch"/> here, e.g. <c>arch == Architecture.X64 ? sizeof(A) : sizeof(B)</c>.
+    /// </summary>
+    public static List<(string Name, string CExpr, long CSharp)> StructProbes(System.Runtime.InteropServices.Architecture? arch = null)
     {
+        System.Runtime.InteropServices.Architecture target = arch ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture;
+        if (target is not (System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.Arm64) || IntPtr.Size != 8)
+            throw new PlatformNotSupportedException($"the layouts below are those of the LP64 targets x64 and arm64, not {target}");
         var list = new List<(string, string, long)>();
         TimeVal tv = default; IoVec iov = default; MsgHdr mh = default; MMsgHdr mm = default; SockAddrIn s4 = default; SockAddrIn6 s6 = default;
         SockAddrStorage ss = default; RLimit rl = default;
