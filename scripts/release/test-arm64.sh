@@ -34,7 +34,7 @@ chmod +x "$wrapper"
 
 log="$(mktemp)"
 start=$SECONDS
-RAWSELECT_BIN="$wrapper" dotnet test tests/RawSelect.Tests/RawSelect.Tests.csproj -c Release \
+RAWSELECT_BIN="$wrapper" RAWSELECT_START_TIMEOUT_S=30 dotnet test tests/RawSelect.Tests/RawSelect.Tests.csproj -c Release \
   --filter "$filter" 2>&1 | tee "$log"
 summary="$(grep -E '(Passed|Failed)!  - Failed:' "$log" | tail -1)"
 rm -f "$log"

@@ -114,7 +114,7 @@ public sealed partial class ServerProcess : IDisposable
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (sp._stderr) sp._stderr.AppendLine(e.Data); };
         p.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + StartTimeout;
         while (sp.Listening.Count < expectedSockets)
         {
             Task<string?> line = p.StandardOutput.ReadLineAsync();
@@ -140,6 +140,14 @@ public sealed partial class ServerProcess : IDisposable
         });
         return sp;
     }
+
+    /// <summary>
+    /// How long a start may take to report listening: 10 s, or $RAWSELECT_START_TIMEOUT_S where
+    /// the binary runs emulated (scripts/release/test-arm64.sh: qemu starts it in about 1 s on an
+    /// idle machine, many times that while the test host itself is still starting up).
+    /// </summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(
+        int.TryParse(Environment.GetEnvironmentVariable("RAWSELECT_START_TIMEOUT_S"), out int s) && s > 0 ? s : 10);
 
     private static int CountSockets(string[] args)
     {
