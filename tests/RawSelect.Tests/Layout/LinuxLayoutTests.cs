@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using RawSelect.Interop;
 using RawSelect.Interop.Unix;
@@ -29,17 +30,14 @@ public unsafe class LinuxLayoutTests
         CHeaderProbe.Run(Includes, StructProbes().Select(p => (p.Name, p.CExpr)).Concat(Constants().Select(c => (c.Name, c.Name)))));
 
     /// <summary>
-    /// Every probe with the C# declaration's value for <paramref name="arch"/> (default: this
-    /// process's). Today's structs are built from fixed-width fields and pointer-sized ones, laid
-    /// out identically on the two LP64 targets, x86-64 and arm64, so one value serves both. Where
-    /// a declaration differs by architecture (epoll_event is packed on x86-64 only), pick the
-    /// type for <paramref name="arch"/> here, e.g. <c>arch == Architecture.X64 ? sizeof(A) : sizeof(B)</c>.
+    /// The C# side of every probe, for the architecture whose headers it is compared with (this
+    /// process's by default; the cross-architecture probe passes its own): struct epoll_event is
+    /// packed on x86-64 only, so its size and data offset differ between x86-64 and arm64.
     /// </summary>
-    public static List<(string Name, string CExpr, long CSharp)> StructProbes(System.Runtime.InteropServices.Architecture? arch = null)
+    public static List<(string Name, string CExpr, long CSharp)> StructProbes() => StructProbes(RuntimeInformation.ProcessArchitecture);
+
+    public static List<(string Name, string CExpr, long CSharp)> StructProbes(Architecture arch)
     {
-        System.Runtime.InteropServices.Architecture target = arch ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture;
-        if (target is not (System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.Arm64) || IntPtr.Size != 8)
-            throw new PlatformNotSupportedException($"the layouts below are those of the LP64 targets x64 and arm64, not {target}");
         var list = new List<(string, string, long)>();
         TimeVal tv = default; IoVec iov = default; MsgHdr mh = default; MMsgHdr mm = default; SockAddrIn s4 = default; SockAddrIn6 s6 = default;
         SockAddrStorage ss = default; RLimit rl = default;
