@@ -1,35 +1,33 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian 12 machine. Idempotent.
-#   scripts/setup.sh            gcc, python3 (the .NET 10 SDK must be there already)
+#   scripts/setup.sh            gcc, python3, systemd (for systemd-socket-activate and
+#                               systemd-analyze: the socket-activation tests and the unit
+#                               checks; no running systemd needed) (the .NET 10 SDK must be there already)
 #   scripts/setup.sh --wine     also Wine (to run the Windows build's tests) and MinGW-w64's
 #                               headers (to check the Winsock structs against them); CI uses this
+#   scripts/setup.sh --browser  also Debian's chromium (headless), for the trace viewer's tests
+#                               (scripts/loopview); flags combine: --wine --browser
 #   scripts/setup.sh --release  also what scripts/release.sh and its tests need: clang (links the
 #                               release binaries against the bullseye sysroot), the arm64 cross
 #                               binutils, gcc and libc headers, qemu-user (runs arm64 binaries)
-# Flags combine: scripts/setup.sh --wine --release.
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v python3 >/dev/null || need+=(python3)
-wine=0 release=0
-for arg in "$@"; do
-  case "$arg" in
-    --wine) wine=1 ;;
-    --release) release=1 ;;
-    *) echo "setup: unknown option '$arg' (expected --wine, --release)" >&2; exit 2 ;;
-  esac
-done
-if [[ $release -eq 1 ]]; then
+{ command -v systemd-socket-activate && command -v systemd-analyze; } >/dev/null || need+=(systemd)
+if [[ " $* " == *" --wine "* ]]; then
+  [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null || need+=(wine64)
+  command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64-win32)
+fi
+if [[ " $* " == *" --release "* ]]; then
   command -v clang >/dev/null || need+=(clang)
   command -v aarch64-linux-gnu-objcopy >/dev/null || need+=(binutils-aarch64-linux-gnu)
   command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
   [[ -f /usr/aarch64-linux-gnu/include/stdio.h ]] || need+=(libc6-dev-arm64-cross)
   command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
-  command -v dpkg-deb >/dev/null || need+=(dpkg)
 fi
-if [[ $wine -eq 1 ]]; then
-  [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null || need+=(wine64)
-  command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64-win32)
+if [[ " $* " == *" --browser "* ]]; then
+  command -v chromium >/dev/null || need+=(chromium)
 fi
 if [[ ${#need[@]} -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then echo "setup: please install: ${need[*]}" >&2; exit 1; fi

@@ -17,9 +17,11 @@ public static class Errno
     public const int ENOMEM = 12;
     public const int EACCES = 13;
     public const int EFAULT = 14;
+    public const int EEXIST = 17;
     public const int EINVAL = 22;
     public const int ENFILE = 23;
     public const int EMFILE = 24;
+    public const int ENOSPC = 28;
     public const int EPIPE = 32;
     public const int ENOSYS = 38;
     public const int EPROTO = 71;
@@ -43,8 +45,8 @@ public static class Errno
     public static string? Name(int errno) => errno switch
     {
         EPERM => "EPERM", ENOENT => "ENOENT", EINTR => "EINTR", EBADF => "EBADF", EAGAIN => "EAGAIN",
-        ENOMEM => "ENOMEM", EACCES => "EACCES", EFAULT => "EFAULT", EINVAL => "EINVAL",
-        ENFILE => "ENFILE", EMFILE => "EMFILE", EPIPE => "EPIPE", ENOSYS => "ENOSYS",
+        ENOMEM => "ENOMEM", EACCES => "EACCES", EFAULT => "EFAULT", EEXIST => "EEXIST", EINVAL => "EINVAL",
+        ENFILE => "ENFILE", EMFILE => "EMFILE", ENOSPC => "ENOSPC", EPIPE => "EPIPE", ENOSYS => "ENOSYS",
         EPROTO => "EPROTO", ENOTSOCK => "ENOTSOCK", EMSGSIZE => "EMSGSIZE",
         EOPNOTSUPP => "EOPNOTSUPP", EAFNOSUPPORT => "EAFNOSUPPORT", EADDRINUSE => "EADDRINUSE",
         EADDRNOTAVAIL => "EADDRNOTAVAIL", ENETDOWN => "ENETDOWN", ENETUNREACH => "ENETUNREACH",

@@ -88,6 +88,58 @@ public interface ISocketApi
     /// </summary>
     long DescriptorsInUse() => -Errno.ENOSYS;
 
+    // The process, not the network: socket activation (sd_listen_fds(3)) and the privilege drop.
+    // A platform without these keeps the defaults (-ENOSYS, nothing found).
+
+    /// <summary>getpid(); -ENOSYS where there is no such thing.</summary>
+    int ProcessId() => -Errno.ENOSYS;
+
+    /// <summary>A variable of the process's real environment, or null when unset.</summary>
+    string? GetEnvironment(string name) => null;
+
+    /// <summary>
+    /// Removes a variable from the process's real environment (what an exec'd child inherits) and
+    /// from the runtime's copy of it (what a child started by the runtime inherits).
+    /// </summary>
+    int UnsetEnvironment(string name) => -Errno.ENOSYS;
+
+    /// <summary>
+    /// What a descriptor we were handed is: -EBADF when it is not open, -ENOTSOCK when it is not a
+    /// socket, else 0 and its family, type, protocol and whether it is listening.
+    /// </summary>
+    int QuerySocket(SocketHandle socket, out SocketFacts facts)
+    {
+        facts = default;
+        return -Errno.ENOSYS;
+    }
+
+    /// <summary>
+    /// FD_CLOEXEC on an inherited descriptor (-EBADF if it is not open). Per descriptor: it
+    /// changes nothing for any other process holding the same file.
+    /// </summary>
+    int SetCloseOnExec(SocketHandle socket) => -Errno.ENOSYS;
+
+    /// <summary>
+    /// O_NONBLOCK on an inherited socket, like the ones we open. This flag belongs to the open
+    /// file description, shared with whoever else holds it: only for sockets we will serve.
+    /// </summary>
+    int SetNonBlocking(SocketHandle socket) => -Errno.ENOSYS;
+
+    /// <summary>What a descriptor that is not a socket is, in the platform's words ("pipe:[123]", a path), or null.</summary>
+    string? DescribeDescriptor(SocketHandle socket) => null;
+
+    /// <summary>The real and effective user and group ids.</summary>
+    ProcessIdentity GetIdentity() => default;
+
+    /// <summary>setgroups(2): the supplementary groups, replacing all of them.</summary>
+    int SetGroups(uint[] groups) => -Errno.ENOSYS;
+
+    /// <summary>setgid(2): as root, real, effective and saved group id.</summary>
+    int SetGid(uint gid) => -Errno.ENOSYS;
+
+    /// <summary>setuid(2): as root, real, effective and saved user id.</summary>
+    int SetUid(uint uid) => -Errno.ENOSYS;
+
     /// <summary>The platform's text for an error number (strerror).</summary>
     string ErrorText(int errno);
 }

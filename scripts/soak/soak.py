@@ -40,6 +40,8 @@ import sys
 import threading
 import time
 
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
+
 MiB = 1024 * 1024
 UDP_MAX = {socket.AF_INET: 65507, socket.AF_INET6: 65527}
 
@@ -340,7 +342,8 @@ class Server:
         deadline = time.monotonic() + timeout
         while True:
             text = self.stderr()
-            lines = [l for l in text.splitlines() if l.startswith(f"info: {label} ")]
+            # Lines start with a UTC timestamp ("2026-12-02T01:02:03.456Z info: ...").
+            lines = [l for l in (STAMP.sub("", l, count=1) for l in text.splitlines()) if l.startswith(f"info: {label} ")]
             if len(lines) > before or (label != "counters" and lines):
                 return {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", lines[-1])}
             if time.monotonic() > deadline:

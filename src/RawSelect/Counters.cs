@@ -62,6 +62,7 @@ public sealed class Counters
             .Append(" udp_bytes_out=").Append(UdpBytesOut)
             .Append(" select_calls=").Append(SelectCalls)
             .Append(" select_eintr=").Append(SelectEintr)
+            .Append(" log_lines_dropped=").Append(log.LinesDropped)
             .Append(" gc_collections=").Append(GC.CollectionCount(0))
             .End();
     }

@@ -11,14 +11,15 @@ namespace RawSelect;
 /// It neither knows it is echoing (the handlers do) nor that it is select (the selector does).
 /// One thread runs it; <see cref="Wake"/> is the only member safe to call from another.
 /// </summary>
-public sealed class EventLoop : IEventHandler, IDisposable
+public sealed class EventLoop : IEventHandler, ITraceDescribed, IDisposable
 {
     private readonly ISocketApi _api;
     private readonly ISelector _selector;
     private readonly Counters _counters;
     private readonly Log _log;
+    private readonly bool _tracing;
     private readonly LoopClock _clock;
-    private readonly ReadyEvent[] _fired;
+    private ReadyEvent[] _fired;
     private readonly List<ITimer> _timers = new();
     private readonly SocketHandle _wakeRead;
     private readonly SocketHandle _wakeWrite;
@@ -36,7 +37,10 @@ public sealed class EventLoop : IEventHandler, IDisposable
         _selector = selector;
         _counters = counters;
         _log = log;
-        _fired = new ReadyEvent[selector.Capacity];
+        _tracing = log.Trace;
+        // Not the capacity (about a million for poll and epoll with a high descriptor limit): no
+        // wait reports more than what is registered, nor more than the selector's MaxEvents.
+        _fired = new ReadyEvent[Math.Min(selector.MaxEvents, 64)];
         int r = api.OpenWakePair(out _wakeRead, out _wakeWrite);
         if (r < 0) throw new NativeException("wake-up pipe", -r, api.ErrorText(-r));
         if (!selector.Add(_wakeRead, Interest.Read, this))
@@ -80,7 +84,11 @@ public sealed class EventLoop : IEventHandler, IDisposable
         foreach (ITimer t in _timers) due = Math.Min(due, t.DueAt);
         long timeoutMicros = due == long.MaxValue ? -1 : Math.Max(0, due - now) * 1000;
 
+        // Grows (doubling) only when registrations outgrow it, never per event.
+        int fits = Math.Min(_selector.Count, _selector.MaxEvents);
+        if (_fired.Length < fits) _fired = new ReadyEvent[Math.Min(Math.Max(fits, _fired.Length * 2), _selector.MaxEvents)];
         int n = _selector.Wait(timeoutMicros, _fired);
+        long waitEnded = _tracing ? Stopwatch.GetTimestamp() : 0;
         // Read the clock after the wait, not before: a connection accepted after hours of idle
         // must not be stamped with the time the wait began (it would look idle for hours).
         now = _clock.Update();
@@ -91,9 +99,20 @@ public sealed class EventLoop : IEventHandler, IDisposable
             if (errno == Errno.EINTR) { _counters.SelectEintr++; return; }
             // Anything else (EBADF, EINVAL, ENOMEM) means the sets no longer describe reality:
             // carrying on would spin. Let the server report it and stop.
-            throw new NativeException("select", errno, _api.ErrorText(errno));
+            throw new NativeException(_selector.WaitCall, errno, _api.ErrorText(errno));
         }
 
+        Dispatch(n, due, now);
+        // Wait and work told apart: the trace's select/poll/epoll line says how long it waited.
+        if (_tracing)
+        {
+            _log.Begin("trace").Append("handlers ready=").Append(n).Append(" took=")
+                .AppendMs(Stopwatch.GetElapsedTime(waitEnded).TotalMilliseconds).End();
+        }
+    }
+
+    private void Dispatch(int n, long due, long now)
+    {
         for (int i = 0; i < n; i++)
         {
             // Entries are not cleared after use: that would cost a GC write barrier per event, and
@@ -113,6 +132,10 @@ public sealed class EventLoop : IEventHandler, IDisposable
             }
         }
     }
+
+    string ITraceDescribed.TraceRole => "wake-pipe";
+
+    void ITraceDescribed.AppendTraceAddress(Log log) => log.Append('-');
 
     /// <summary>The wake-up pipe became readable.</summary>
     void IEventHandler.OnReady(bool readable, bool writable)

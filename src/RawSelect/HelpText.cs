@@ -16,6 +16,8 @@ Listeners (each may be repeated; the first --tcp/--udp replaces that default):
   --no-tcp, --no-udp       serve no TCP / no UDP
       ADDR is an IPv4 literal, an IPv6 literal in brackets ([::1], [::]) or localhost.
       PORT 0 picks a free port; the "listening" lines on stdout give the real one.
+  Socket activation (systemd, sd_listen_fds): sockets passed in LISTEN_FDS are served first,
+      and the defaults are not bound; --tcp/--udp add listeners beside them.
 
 Options:
   --buffer-size BYTES      per-connection echo buffer, 1..64M, K/M suffixes (default 64K)
@@ -26,11 +28,21 @@ Options:
   --shutdown-timeout SECONDS
                            on SIGINT/SIGTERM, how long to flush buffered echoes (default 1)
   --allow-service-ports    echo UDP from ports 0, 7, 9, 13, 17, 19, 37 too (off: reflection guard)
+  --backend NAME           the multiplexer: select (default), poll or epoll (Linux); Windows
+                           has select only
+  --user NAME|UID          after binding, become this user (its groups from /etc/group);
+                           needed to serve port 7 without staying root
+  --group NAME|GID         with --user: this primary group instead of the user's own
   --log-level LEVEL        quiet | error | info | debug | trace (default info)
-  --trace                  same as --log-level trace: every select call, its sets and its wait
+  --trace                  same as --log-level trace: every select/poll/epoll call, what it
+                           was given, what it returned and how long it waited
+  --trace-file PATH        write the trace to PATH (appended, created 0600) instead of stderr
+  --log-timestamps on|off  start each stderr line with a UTC timestamp (default: on, except
+                           under the systemd journal, which stamps lines itself)
   --help, --version
 
-Exit status: 0 after SIGINT/SIGTERM, 1 if a socket cannot be bound, 2 on a bad command line.
+Exit status: 0 after SIGINT/SIGTERM; 1 if a socket cannot be bound or a passed one is not a TCP
+listener or UDP socket, or privileges cannot be dropped; 2 on a bad command line or unknown user.
 SIGUSR1 prints the counters to stderr.
 """;
 }

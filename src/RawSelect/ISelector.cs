@@ -18,6 +18,19 @@ public interface ISelector : IDisposable
 
     int Count { get; }
 
+    /// <summary>Which multiplexer this is, as --backend and the logs name it: select, poll or epoll.</summary>
+    string Backend => "select";
+
+    /// <summary>The system call <see cref="Wait"/> makes, for the message when it fails.</summary>
+    string WaitCall => Backend;
+
+    /// <summary>
+    /// The most events one <see cref="Wait"/> can report; the loop's fired list is kept at least
+    /// this long. It may grow as descriptors are added (poll: one per watched descriptor); epoll
+    /// has a fixed event array, and what does not fit waits for the next call.
+    /// </summary>
+    int MaxEvents => Capacity;
+
     /// <summary>Registers a socket; false (and nothing changed) if it is over the limit.</summary>
     bool Add(SocketHandle socket, Interest interest, IEventHandler handler);
 

@@ -25,14 +25,29 @@ public sealed class Options
     public long IdleTimeoutMs { get; private set; }
     public long ShutdownTimeoutMs { get; private set; } = 1000;
     public bool AllowServicePorts { get; private set; }
+    /// <summary>--backend: the multiplexer (select unless asked; Platform says where each exists).</summary>
+    public SelectorBackend Backend { get; private set; } = SelectorBackend.Select;
+    /// <summary>--log-timestamps: null = decide by destination (none under the journal).</summary>
+    public bool? LogTimestamps { get; private set; }
+    /// <summary>--trace-file: the trace goes there instead of stderr.</summary>
+    public string? TraceFile { get; private set; }
+    /// <summary>--user and --group as given (a name or a numeric id); resolved at start.</summary>
+    public string? User { get; private set; }
+    public string? Group { get; private set; }
     public bool ShowHelp { get; private set; }
     public bool ShowVersion { get; private set; }
 
     /// <summary>Parses argv. On failure returns null and a one-line message naming the bad value.</summary>
-    public static Options? Parse(IReadOnlyList<string> args, out string error)
+    public static Options? Parse(IReadOnlyList<string> args, out string error) => Parse(args, false, out error);
+
+    /// <summary>
+    /// With <paramref name="socketsPassed"/> (socket activation handed us sockets) the defaults
+    /// are not added, and --no-tcp --no-udp is valid: the passed sockets are served.
+    /// </summary>
+    public static Options? Parse(IReadOnlyList<string> args, bool socketsPassed, out string error)
     {
         var box = new ErrorBox();
-        Options? o = ParseCore(args, box);
+        Options? o = ParseCore(args, socketsPassed, box);
         error = box.Text;
         return o;
     }
@@ -42,7 +57,7 @@ public sealed class Options
         public string Text = "";
     }
 
-    private static Options? ParseCore(IReadOnlyList<string> args, ErrorBox box)
+    private static Options? ParseCore(IReadOnlyList<string> args, bool socketsPassed, ErrorBox box)
     {
         var o = new Options();
         bool noTcp = false, noUdp = false;
@@ -132,6 +147,32 @@ public sealed class Options
                     o.ShutdownTimeoutMs = ms;
                     break;
                 }
+                case "--user":
+                case "--group":
+                {
+                    if (Value() is not string v) return null;
+                    if (OperatingSystem.IsWindows()) { box.Text = $"{name} is not supported on Windows"; return null; }
+                    if (name == "--user") o.User = v; else o.Group = v;
+                    break;
+                }
+                case "--backend":
+                {
+                    if (Value() is not string v) return null;
+                    SelectorBackend? backend = v switch
+                    {
+                        "select" => SelectorBackend.Select,
+                        "poll" => SelectorBackend.Poll,
+                        "epoll" => SelectorBackend.Epoll,
+                        _ => null,
+                    };
+                    if (backend is null)
+                    {
+                        box.Text = $"invalid value '{v}' for --backend: expected select, poll or epoll";
+                        return null;
+                    }
+                    o.Backend = backend.Value;
+                    break;
+                }
                 case "--log-level":
                 {
                     if (Value() is not string v) return null;
@@ -150,6 +191,28 @@ public sealed class Options
                         return null;
                     }
                     o.LogLevel = level.Value;
+                    break;
+                }
+                case "--log-timestamps":
+                {
+                    if (Value() is not string v) return null;
+                    if (v != "on" && v != "off")
+                    {
+                        box.Text = $"invalid value '{v}' for --log-timestamps: expected on or off";
+                        return null;
+                    }
+                    o.LogTimestamps = v == "on";
+                    break;
+                }
+                case "--trace-file":
+                {
+                    if (Value() is not string v) return null;
+                    if (v.IndexOf('\0') >= 0)
+                    {
+                        box.Text = "invalid value for --trace-file: the path contains a NUL character";
+                        return null;
+                    }
+                    o.TraceFile = v;
                     break;
                 }
                 default:
@@ -183,7 +246,10 @@ public sealed class Options
 
         if (noTcp && o.Tcp.Count > 0) { box.Text = "--no-tcp conflicts with --tcp"; return null; }
         if (noUdp && o.Udp.Count > 0) { box.Text = "--no-udp conflicts with --udp"; return null; }
+        // Changing only the group of a process that stays root would drop nothing that matters.
+        if (o.Group is not null && o.User is null) { box.Text = "--group needs --user (it sets the group of the user dropped to)"; return null; }
         if (o.ShowHelp || o.ShowVersion) return o;
+        if (socketsPassed) return o;
         if (!noTcp && o.Tcp.Count == 0) o.Tcp.Add(NetAddress.IPv4Loopback(5000));
         if (!noUdp && o.Udp.Count == 0) o.Udp.Add(NetAddress.IPv4Loopback(6000));
         if (o.Tcp.Count == 0 && o.Udp.Count == 0) { box.Text = "--no-tcp and --no-udp leave nothing to serve"; return null; }

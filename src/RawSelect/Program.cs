@@ -28,17 +28,21 @@ public static class Program
             // Our own failures say what failed; anything else is a bug, and its type is the best
             // clue left (the runtime's own message texts are trimmed out to keep the binary small).
             string what = e is NativeException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            WriteLine(stderr, $"rawselect: fatal: {OneLine(what)}");
+            WriteError(stderr, $"rawselect: fatal: {OneLine(what)}");
             return ExitInternal;
         }
     }
 
     private static int Run(string[] args, Stream stdout, Stream stderr)
     {
-        Options? options = Options.Parse(args, out string error);
+        // Socket activation first: passed sockets change what the command line may leave out.
+        ISocketApi? processApi = Platform.ProcessApi;
+        string? activationError = null;
+        int passed = processApi is null ? 0 : SocketActivation.ReadEnvironment(processApi, out activationError);
+        Options? options = Options.Parse(args, passed != 0, out string error);
         if (options is null)
         {
-            WriteLine(stderr, $"rawselect: {OneLine(error)}");
+            WriteError(stderr, $"rawselect: {OneLine(error)}");
             return ExitUsage;
         }
         // On Windows System.Console sets itself up on the first write through a console stream.
@@ -52,16 +56,80 @@ public static class Program
         if (options.ShowHelp) { WriteLine(stdout, HelpText.Usage); return ExitOk; }
         if (options.ShowVersion) { WriteLine(stdout, HelpText.Version); return ExitOk; }
 
-        var log = new Log(options.LogLevel, stderr);
-        (ISocketApi api, ISelector selector) = Platform.Create(log);
+        if (Platform.Unavailable(options.Backend) is string unavailable)
+        {
+            WriteError(stderr, $"rawselect: {unavailable}");
+            return ExitUsage;
+        }
+
+        if (passed < 0)
+        {
+            WriteError(stderr, $"rawselect: {activationError}");
+            return ExitBindFailed;
+        }
+        UserDatabase.Target? dropTo = null;
+        if (options.User is not null)
+        {
+            dropTo = UserDatabase.Resolve(options.User, options.Group, ReadOrEmpty("/etc/passwd"), ReadOrEmpty("/etc/group"), out string who);
+            if (dropTo is null)
+            {
+                WriteError(stderr, $"rawselect: {who}");
+                return ExitUsage;
+            }
+        }
+        Stream? traceFile = null;
+        if (options.TraceFile is not null)
+        {
+            traceFile = LogSetup.OpenTraceFile(options.TraceFile, out string why);
+            if (traceFile is null)
+            {
+                WriteError(stderr, $"rawselect: {OneLine($"cannot open --trace-file '{options.TraceFile}': {why}")}");
+                return ExitUsage;
+            }
+        }
+        var log = new Log(options.LogLevel, stderr, LogSetup.StderrPrefix(options.LogTimestamps),
+            traceFile, traceTimestamps: options.LogTimestamps ?? true);
+        int code = Serve(options, passed, dropTo, log, stdout, stderr, out long drainDeadline);
+        // After everything is closed, so the last lines (the exit counters, the trace of the
+        // descriptors leaving) are queued too. They go out if stderr takes them; a stalled reader
+        // is never waited on past the shutdown bound.
+        log.Drain(drainDeadline);
+        return code;
+    }
+
+    /// <summary>Binds, serves until a signal, shuts down; everything it opened is closed when it returns.</summary>
+    private static int Serve(Options options, int passed, UserDatabase.Target? dropTo, Log log, Stream stdout, Stream stderr, out long drainDeadline)
+    {
+        drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
+        (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
+        if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
         using var server = new Server(options, api, selector, log);
 
-        string? bindError = server.Bind();
+        string? bindError = server.Bind(passed);
         if (bindError is not null)
         {
-            WriteLine(stderr, $"rawselect: {bindError}");
+            WriteError(stderr, $"rawselect: {bindError}");
             return ExitBindFailed;
+        }
+        if (dropTo is not null)
+        {
+            string? dropError = PrivilegeDrop.Apply(api, dropTo);
+            if (dropError is not null)
+            {
+                WriteError(stderr, $"rawselect: {dropError}");
+                return ExitBindFailed;
+            }
+            if (log.Info)
+            {
+                log.Begin("info").Append("dropped privileges to user ").Append(OneLine(dropTo.Name))
+                    .Append(" (uid ").Append(dropTo.Uid).Append(", gid ").Append(dropTo.Gid)
+                    .Append(", groups ").Append(string.Join(",", dropTo.Groups)).Append(')').End();
+            }
+        }
+        else if (!OperatingSystem.IsWindows() && api.GetIdentity().EUid == 0 && log.Info)
+        {
+            log.Begin("info").Append("warning: running as root; --user NAME drops privileges after binding").End();
         }
 
         // .NET installs no SIGTERM handler of its own, and its SIGINT default is to exit at once.
@@ -74,6 +142,7 @@ public static class Program
 
         Write(stdout, server.ListeningLines());
         server.Run();
+        drainDeadline = server.LogDrainDeadline;
         return ExitOk;
 
         void Stop(PosixSignalContext ctx)
@@ -81,6 +150,14 @@ public static class Program
             ctx.Cancel = true;
             server.RequestStop();
         }
+    }
+
+    /// <summary>/etc/passwd or /etc/group; a host without one still takes numeric ids.</summary>
+    private static string ReadOrEmpty(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
     }
 
     private const int SIGUSR1 = 10; // Linux numbering; raw values are allowed by PosixSignalRegistration
@@ -99,6 +176,14 @@ public static class Program
     }
 
     private static void WriteLine(Stream s, string text) => Write(s, text + "\n");
+
+    /// <summary>
+    /// The server's own last words (usage, bind failure, fatal), written before or after the log
+    /// runs. Under the journal they carry the error priority like every error line; elsewhere
+    /// they stay plain, so "rawselect: ..." is what a shell user sees.
+    /// </summary>
+    private static void WriteError(Stream s, string text) =>
+        WriteLine(s, LogSetup.StderrIsJournal() ? "<3>" + text : text);
 
     /// <summary>
     /// A message quoting the command line stays one line, and a hostile argument cannot put

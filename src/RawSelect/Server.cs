@@ -18,6 +18,8 @@ public sealed class Server : ITimer, IDisposable
     private readonly ServerContext _cx;
     private readonly List<TcpListener> _listeners = new();
     private readonly List<UdpEndpoint> _udp = new();
+    /// <summary>Every socket in the order it was taken: passed sockets first, then --tcp, then --udp.</summary>
+    private readonly List<(string Proto, NetAddress Address)> _listening = new();
     private long _shutdownDeadline = long.MaxValue;
     private volatile bool _countersRequested;
 
@@ -45,29 +47,57 @@ public sealed class Server : ITimer, IDisposable
     /// Opens and binds every socket. Returns null on success, or a one-line message naming the
     /// address and the reason.
     /// </summary>
-    public string? Bind()
+    public string? Bind() => Bind(0);
+
+    /// <summary>
+    /// As <see cref="Bind()"/>, after first taking the <paramref name="passed"/> sockets that
+    /// socket activation handed over (descriptors 3.., see <see cref="SocketActivation"/>).
+    /// </summary>
+    public string? Bind(int passed)
     {
+        for (int i = 0; i < passed; i++)
+        {
+            var s = SocketHandle.FromFd(SocketActivation.FirstDescriptor + i);
+            string? err = SocketActivation.Adopt(_api, s, out bool stream, out NetAddress bound);
+            if (err is not null) return err;
+            if (!_cx.Selector.CanRegister(s)) return $"socket activation: descriptor {s} does not fit the selector";
+            if (stream) Serve(s, bound, passed: true); else ServeUdp(s, bound);
+        }
         foreach (NetAddress a in _options.Tcp)
         {
             string? err = OpenBound(a, stream: true, out SocketHandle s, out NetAddress bound);
             if (err is not null) return err;
             int r = _api.Listen(s, _options.Backlog);
             if (r < 0) { _api.Close(s); return Describe("listen", "tcp", a, -r); }
-            var l = new TcpListener(_cx, s, bound);
-            _listeners.Add(l);
-            _cx.Selector.Add(s, Interest.Read, l);
-            _loop.AddTimer(l);
+            Serve(s, bound, passed: false);
         }
         foreach (NetAddress a in _options.Udp)
         {
             string? err = OpenBound(a, stream: false, out SocketHandle s, out NetAddress bound);
             if (err is not null) return err;
-            var u = new UdpEndpoint(_cx, s, bound, _options.AllowServicePorts);
-            _udp.Add(u);
-            _cx.Selector.Add(s, Interest.Read, u);
+            ServeUdp(s, bound);
         }
         _cx.MaxClients = EffectiveMaxClients();
         return null;
+    }
+
+    private void Serve(SocketHandle s, NetAddress bound, bool passed)
+    {
+        // A passed listener gets what our own get; its accepted sockets inherit it.
+        if (passed) _api.SetOption(s, SocketOption.NoDelay, 1);
+        var l = new TcpListener(_cx, s, bound);
+        _listeners.Add(l);
+        _listening.Add(("tcp", bound));
+        _cx.Selector.Add(s, Interest.Read, l);
+        _loop.AddTimer(l);
+    }
+
+    private void ServeUdp(SocketHandle s, NetAddress bound)
+    {
+        var u = new UdpEndpoint(_cx, s, bound, _options.AllowServicePorts);
+        _udp.Add(u);
+        _listening.Add(("udp", bound));
+        _cx.Selector.Add(s, Interest.Read, u);
     }
 
     private string? OpenBound(NetAddress a, bool stream, out SocketHandle s, out NetAddress bound)
@@ -120,8 +150,7 @@ public sealed class Server : ITimer, IDisposable
     public string ListeningLines()
     {
         var sb = new StringBuilder();
-        foreach (TcpListener l in _listeners) sb.Append("listening tcp ").Append(l.Address.ToString()).Append('\n');
-        foreach (UdpEndpoint u in _udp) sb.Append("listening udp ").Append(u.Address.ToString()).Append('\n');
+        foreach ((string proto, NetAddress a) in _listening) sb.Append("listening ").Append(proto).Append(' ').Append(a.ToString()).Append('\n');
         return sb.ToString();
     }
 
@@ -135,6 +164,8 @@ public sealed class Server : ITimer, IDisposable
                 .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
                 .Append(" buffer-size=").Append(_cx.BufferSize)
                 .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
+                // Last, so the line never reads "select " to a tool looking for select's trace.
+                .Append(" backend=").Append(_cx.Selector.Backend)
                 .End();
         }
         while (true)
@@ -181,6 +212,20 @@ public sealed class Server : ITimer, IDisposable
     }
 
     public long DueAt => _shutdownDeadline;
+
+    /// <summary>
+    /// How long the exit may wait for the log to drain (Stopwatch ticks): what is left of the
+    /// shutdown bound, but at least a moment, so a quick exit still flushes its last lines.
+    /// </summary>
+    public long LogDrainDeadline
+    {
+        get
+        {
+            long leftMs = _shutdownDeadline == long.MaxValue ? 0 : Math.Max(0, _shutdownDeadline - _cx.Now);
+            long ms = Math.Max(leftMs, 100);
+            return System.Diagnostics.Stopwatch.GetTimestamp() + ms * System.Diagnostics.Stopwatch.Frequency / 1000;
+        }
+    }
 
     public void OnTimer(long now) { } // the wake-up is the point: Run checks the deadline
 

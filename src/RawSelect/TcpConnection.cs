@@ -13,7 +13,7 @@ namespace RawSelect;
 /// the rest is flushed, then the socket is shut down and closed. The buffer is rented only while
 /// echo is pending and returned the moment it drains.
 /// </summary>
-public sealed class TcpConnection : IEventHandler
+public sealed class TcpConnection : IEventHandler, ITraceDescribed
 {
     private readonly ServerContext _cx;
     private SocketHandle _socket;
@@ -53,6 +53,10 @@ public sealed class TcpConnection : IEventHandler
         _cx.Counters.TcpOpen++;
         return true;
     }
+
+    string ITraceDescribed.TraceRole => "tcp-connection";
+
+    void ITraceDescribed.AppendTraceAddress(Log log) => log.Append(_peer);
 
     public void OnReady(bool readable, bool writable)
     {

@@ -7,7 +7,7 @@ namespace RawSelect;
 /// the clients already being served), refuses politely what cannot be served, and keeps a spare
 /// descriptor so that running out of descriptors cannot turn the loop into a busy spin.
 /// </summary>
-public sealed class TcpListener : IEventHandler, ITimer
+public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
 {
     /// <summary>How long accepting pauses when even the spare descriptor could not be had.</summary>
     public const int PauseMs = 100;
@@ -31,6 +31,10 @@ public sealed class TcpListener : IEventHandler, ITimer
 
     public SocketHandle Socket { get; private set; }
     public NetAddress Address { get; }
+
+    string ITraceDescribed.TraceRole => "tcp-listener";
+
+    void ITraceDescribed.AppendTraceAddress(Log log) => log.Append(Address);
 
     public void OnReady(bool readable, bool writable)
     {

@@ -10,7 +10,7 @@ namespace RawSelect;
 /// starve TCP clients. Replies the kernel will not take (EAGAIN) are held and reading pauses
 /// until the socket is writable again, so a burst loses nothing here.
 /// </summary>
-public sealed class UdpEndpoint : IEventHandler, IDisposable
+public sealed class UdpEndpoint : IEventHandler, ITraceDescribed, IDisposable
 {
     /// <summary>Datagrams per wake-up.</summary>
     public const int Batch = 64;
@@ -43,6 +43,10 @@ public sealed class UdpEndpoint : IEventHandler, IDisposable
 
     /// <summary>Whether replies wait for the socket to become writable.</summary>
     public bool Holding => _heldEnd > _heldStart;
+
+    string ITraceDescribed.TraceRole => "udp-socket";
+
+    void ITraceDescribed.AppendTraceAddress(Log log) => log.Append(Address);
 
     public void OnReady(bool readable, bool writable)
     {

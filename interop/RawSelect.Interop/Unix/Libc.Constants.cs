@@ -1,26 +1,35 @@
 namespace RawSelect.Interop.Unix;
 
 // Values from the Linux x86-64 / arm64 headers (sys/socket.h, netinet/in.h, netinet/tcp.h,
-// fcntl.h, sys/resource.h). The layout test compiles a C program that prints each of these
+// fcntl.h, sys/resource.h, poll.h, sys/epoll.h). The layout test compiles a C program that prints each of these
 // from the real headers and compares.
 public static partial class Libc
 {
+    public const int AF_UNIX = 1;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
 
     public const int SOCK_STREAM = 1;
     public const int SOCK_DGRAM = 2;
+    public const int SOCK_RAW = 3;
+    public const int SOCK_SEQPACKET = 5;
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
 
     public const int SOL_SOCKET = 1;
     public const int SO_REUSEADDR = 2;
+    public const int SO_TYPE = 3;
     public const int SO_SNDBUF = 7;
     public const int SO_RCVBUF = 8;
+    public const int SO_ACCEPTCONN = 30;
+    public const int SO_PROTOCOL = 38;
+    public const int SO_DOMAIN = 39;
 
     public const int IPPROTO_TCP = 6;
     public const int IPPROTO_UDP = 17;
     public const int IPPROTO_IPV6 = 41;
+    public const int IPPROTO_UDPLITE = 136;
+    public const int IPPROTO_MPTCP = 262;
     public const int TCP_NODELAY = 1;
     public const int IPV6_V6ONLY = 26;
 
@@ -33,10 +42,41 @@ public static partial class Libc
     public const int SHUT_RDWR = 2;
 
     public const int O_RDONLY = 0;
+    public const int O_WRONLY = 1;
+    public const int O_CREAT = 0x40;
+    public const int O_NOCTTY = 0x100;
+    public const int O_APPEND = 0x400;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
+
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int FD_CLOEXEC = 1;
 
     public const int RLIMIT_NOFILE = 7;
 
     public const int FD_SETSIZE = 1024;
+
+    // poll.h: events asked for in pollfd.events, reported in revents. POLLERR, POLLHUP and
+    // POLLNVAL are reported whether asked for or not.
+    public const int POLLIN = 0x001;
+    public const int POLLPRI = 0x002;
+    public const int POLLOUT = 0x004;
+    public const int POLLERR = 0x008;
+    public const int POLLHUP = 0x010;
+    public const int POLLNVAL = 0x020;
+
+    // sys/epoll.h: the same bit values as poll's, by design; EPOLLERR and EPOLLHUP are
+    // reported whether asked for or not. No EPOLLET anywhere: level-triggered, as select is.
+    public const int EPOLLIN = 0x001;
+    public const int EPOLLPRI = 0x002;
+    public const int EPOLLOUT = 0x004;
+    public const int EPOLLERR = 0x008;
+    public const int EPOLLHUP = 0x010;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
+    public const int EPOLL_CLOEXEC = 0x80000;
 }

@@ -15,4 +15,9 @@ public static partial class Libc
 
     [LibraryImport(Name, SetLastError = true)]
     public static unsafe partial int open(byte* pathname, int flags);
+
+    /// <summary>open(2) with a mode for O_CREAT. C's open is variadic; on x86-64 and arm64 Linux
+    /// a variadic int is passed as a fixed one, so this is the same call.</summary>
+    [LibraryImport(Name, SetLastError = true)]
+    public static unsafe partial int open(byte* pathname, int flags, uint mode);
 }

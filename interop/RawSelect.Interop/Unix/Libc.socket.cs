@@ -11,6 +11,9 @@ public static partial class Libc
     public static unsafe partial int setsockopt(int sockfd, int level, int optname, void* optval, uint optlen);
 
     [LibraryImport(Name, SetLastError = true)]
+    public static unsafe partial int getsockopt(int sockfd, int level, int optname, void* optval, uint* optlen);
+
+    [LibraryImport(Name, SetLastError = true)]
     public static unsafe partial int bind(int sockfd, void* addr, uint addrlen);
 
     [LibraryImport(Name, SetLastError = true)]

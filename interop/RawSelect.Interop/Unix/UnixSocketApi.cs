@@ -231,6 +231,113 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
 
     public string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
+    public int ProcessId() => Libc.getpid();
+
+    public string? GetEnvironment(string name)
+    {
+        fixed (byte* n = CString(name))
+        {
+            byte* v = Libc.getenv(n);
+            return v is null ? null : Marshal.PtrToStringUTF8((nint)v);
+        }
+    }
+
+    public int UnsetEnvironment(string name)
+    {
+        // Both copies: environ for anything exec'd, and the runtime's own, which is what a
+        // System.Diagnostics.Process child would be given.
+        Environment.SetEnvironmentVariable(name, null);
+        fixed (byte* n = CString(name))
+            return Libc.unsetenv(n) < 0 ? Fail() : 0;
+    }
+
+    /// <summary>NUL-terminated UTF-8, for the few calls that take a name (start-up only).</summary>
+    private static byte[] CString(string s)
+    {
+        var b = new byte[System.Text.Encoding.UTF8.GetByteCount(s) + 1];
+        System.Text.Encoding.UTF8.GetBytes(s, b);
+        return b;
+    }
+
+    public int QuerySocket(SocketHandle socket, out SocketFacts facts)
+    {
+        facts = default;
+        int type, domain, protocol, listening;
+        int r = GetIntOption(socket.Fd, Libc.SO_TYPE, &type);
+        if (r < 0) return r;
+        if (GetIntOption(socket.Fd, Libc.SO_DOMAIN, &domain) < 0)
+        {
+            // Before Linux 2.6.32 there is no SO_DOMAIN: the bound address says the family too.
+            SockAddrStorage ss;
+            uint len = (uint)sizeof(SockAddrStorage);
+            domain = Libc.getsockname(socket.Fd, &ss, &len) < 0 ? -1 : ss.ss_family;
+        }
+        if (GetIntOption(socket.Fd, Libc.SO_PROTOCOL, &protocol) < 0) protocol = -1;
+        if (GetIntOption(socket.Fd, Libc.SO_ACCEPTCONN, &listening) < 0) listening = 0;
+        SocketDomain d = domain switch
+        {
+            Libc.AF_UNIX => SocketDomain.Unix,
+            Libc.AF_INET => SocketDomain.IPv4,
+            Libc.AF_INET6 => SocketDomain.IPv6,
+            _ => SocketDomain.Other,
+        };
+        SocketKind k = type switch
+        {
+            Libc.SOCK_STREAM => SocketKind.Stream,
+            Libc.SOCK_DGRAM => SocketKind.Datagram,
+            Libc.SOCK_SEQPACKET => SocketKind.SeqPacket,
+            Libc.SOCK_RAW => SocketKind.Raw,
+            _ => SocketKind.Other,
+        };
+        facts = new SocketFacts(d, domain, k, type, protocol, listening != 0);
+        return 0;
+    }
+
+    private static int GetIntOption(int fd, int name, int* value)
+    {
+        *value = 0;
+        uint len = sizeof(int);
+        return Libc.getsockopt(fd, Libc.SOL_SOCKET, name, value, &len) < 0 ? Fail() : 0;
+    }
+
+    public int SetCloseOnExec(SocketHandle socket)
+    {
+        int flags = Libc.fcntl(socket.Fd, Libc.F_GETFD, 0);
+        if (flags < 0) return Fail();
+        if ((flags & Libc.FD_CLOEXEC) != 0) return 0;
+        return Libc.fcntl(socket.Fd, Libc.F_SETFD, flags | Libc.FD_CLOEXEC) < 0 ? Fail() : 0;
+    }
+
+    public int SetNonBlocking(SocketHandle socket)
+    {
+        int flags = Libc.fcntl(socket.Fd, Libc.F_GETFL, 0);
+        if (flags < 0) return Fail();
+        if ((flags & Libc.O_NONBLOCK) != 0) return 0;
+        return Libc.fcntl(socket.Fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK) < 0 ? Fail() : 0;
+    }
+
+    public string? DescribeDescriptor(SocketHandle socket)
+    {
+        byte* target = stackalloc byte[512];
+        fixed (byte* path = CString($"/proc/self/fd/{socket.Fd}"))
+        {
+            nint len = Libc.readlink(path, target, 512);
+            return len <= 0 ? null : System.Text.Encoding.UTF8.GetString(target, (int)len);
+        }
+    }
+
+    public ProcessIdentity GetIdentity() => new(Libc.getuid(), Libc.geteuid(), Libc.getgid(), Libc.getegid());
+
+    public int SetGroups(uint[] groups)
+    {
+        fixed (uint* p = groups)
+            return Libc.setgroups((nuint)groups.Length, p) < 0 ? Fail() : 0;
+    }
+
+    public int SetGid(uint gid) => Libc.setgid(gid) < 0 ? Fail() : 0;
+
+    public int SetUid(uint uid) => Libc.setuid(uid) < 0 ? Fail() : 0;
+
     public int Select(int nfds, ref FdSet readfds, ref FdSet writefds, long timeoutMicros)
     {
         // A fresh timeval on every call: Linux writes the time left back into it.

@@ -19,10 +19,11 @@ public sealed class BackpressureTests
 
     public BackpressureTests(ITestOutputHelper output) => _out = output;
 
-    [Fact]
-    public async Task Writer_that_never_reads_is_pushed_back_with_bounded_memory_and_gets_every_byte_once_it_reads()
+    [Theory]
+    [MemberData(nameof(Backends.Each), MemberType = typeof(Backends))]
+    public async Task Writer_that_never_reads_is_pushed_back_with_bounded_memory_and_gets_every_byte_once_it_reads(string backend)
     {
-        using var server = ServerProcess.StartDefault("--log-level", "error");
+        using var server = ServerProcess.StartDefault(["--log-level", "error", .. Backends.Args(backend)]);
         Thread.Sleep(200); // let it settle into its first select
         long idleRss = server.RssKiB();
         _out.WriteLine($"idle RSS: {idleRss} KiB");

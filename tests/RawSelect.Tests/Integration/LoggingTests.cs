@@ -44,7 +44,7 @@ public sealed partial class LoggingTests
         Assert.All(server.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.StartsWith("listening ", l));
     }
 
-    [GeneratedRegex(@"^trace: select nfds=(?<nfds>\d+) read=\{(?<r>[\d,]*)\} write=\{(?<w>[\d,]*)\} timeout=(?:inf|\d+\.\d+ms) -> (?<n>-?\d+)(?: read=\{(?<rr>[\d,]*)\} write=\{(?<wr>[\d,]*)\})?(?: errno=\d+)? waited=\d+\.\d+ms$")]
+    [GeneratedRegex(@"^trace: t=\d+ select nfds=(?<nfds>\d+) read=\{(?<r>[\d,]*)\} write=\{(?<w>[\d,]*)\} timeout=(?:inf|\d+\.\d+ms) -> (?<n>-?\d+)(?: read=\{(?<rr>[\d,]*)\} write=\{(?<wr>[\d,]*)\})?(?: [A-Z][A-Z0-9]+| errno=\d+)? waited=\d+\.\d+ms$")]
     private static partial Regex SelectLine();
 
     private const int FdSetSize = 1024;

@@ -14,6 +14,7 @@ public sealed partial class ServerProcess : IDisposable
     public Process Process { get; }
     public List<(string Proto, IPEndPoint EndPoint)> Listening { get; } = new();
     private readonly StringBuilder _stderr = new();
+    private readonly StringBuilder _stderrRaw = new();
     private readonly StringBuilder _stdout = new();
 
     private ServerProcess(Process p) => Process = p;
@@ -94,15 +95,22 @@ public sealed partial class ServerProcess : IDisposable
     /// Starts the server through another program that ends by exec'ing it, so the PID is the
     /// server's: e.g. <c>chroot DIR /rawselect ARGS</c>. <paramref name="args"/> are the server's own.
     /// </summary>
-    public static ServerProcess StartVia(string fileName, string[] leadingArgs, string[] args, int expectedSockets = -1)
+    /// <remarks>
+    /// <paramref name="kick"/>, if given, runs once the launcher has started, before the listening
+    /// lines are awaited: systemd-socket-activate execs the server only on the first connection
+    /// or datagram.
+    /// </remarks>
+    public static ServerProcess StartVia(string fileName, string[] leadingArgs, string[] args, int expectedSockets = -1,
+        Action? kick = null, IDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo(fileName);
         foreach (string a in leadingArgs) psi.ArgumentList.Add(a);
         foreach (string a in args) psi.ArgumentList.Add(a);
-        return Launch(psi, args, expectedSockets);
+        if (environment is not null) foreach (var kv in environment) psi.Environment[kv.Key] = kv.Value;
+        return Launch(psi, args, expectedSockets, kick);
     }
 
-    private static ServerProcess Launch(ProcessStartInfo psi, string[] args, int expectedSockets)
+    private static ServerProcess Launch(ProcessStartInfo psi, string[] args, int expectedSockets, Action? kick = null)
     {
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
@@ -111,8 +119,21 @@ public sealed partial class ServerProcess : IDisposable
         var sp = new ServerProcess(p);
         if (expectedSockets < 0) expectedSockets = CountSockets(args);
 
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (sp._stderr) sp._stderr.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (sp._stderr)
+            {
+                sp._stderrRaw.AppendLine(e.Data);
+                sp._stderr.AppendLine(WithoutTimestamp(e.Data));
+            }
+        };
         p.BeginErrorReadLine();
+        if (kick is not null)
+        {
+            try { kick(); }
+            catch { sp.Dispose(); throw; }
+        }
 
         var deadline = DateTime.UtcNow + StartTimeout;
         while (sp.Listening.Count < expectedSockets)
@@ -164,7 +185,17 @@ public sealed partial class ServerProcess : IDisposable
     public IPEndPoint Tcp => Listening.First(l => l.Proto == "tcp").EndPoint;
     public IPEndPoint Udp => Listening.First(l => l.Proto == "udp").EndPoint;
 
+    /// <summary>stderr with each line's leading timestamp removed, so tests read lines as "info: ...".</summary>
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    /// <summary>stderr exactly as the server wrote it.</summary>
+    public string StderrRaw { get { lock (_stderr) return _stderrRaw.ToString(); } }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")]
+    private static partial System.Text.RegularExpressions.Regex TimestampPrefix();
+
+    /// <summary>A log line without its "2026-12-02T01:02:03.456Z " prefix (lines without one unchanged).</summary>
+    public static string WithoutTimestamp(string line) => TimestampPrefix().Replace(line, "", 1);
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
 
     [LibraryImport("libc", SetLastError = true)]
@@ -173,6 +204,9 @@ public sealed partial class ServerProcess : IDisposable
     public const int SIGINT = 2, SIGKILL = 9, SIGUSR1 = 10, SIGTERM = 15;
 
     public void Signal(int sig) => kill(Pid, sig);
+
+    /// <summary>kill(2) on a process the test started itself.</summary>
+    public static void Kill(int pid, int sig) => kill(pid, sig);
 
     /// <summary>Sends a signal and waits for the exit; returns the exit code, or null on timeout.</summary>
     public int? StopWith(int sig, TimeSpan timeout)

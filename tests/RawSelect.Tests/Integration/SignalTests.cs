@@ -19,11 +19,13 @@ public sealed class SignalTests
     public SignalTests(ITestOutputHelper output) => _out = output;
 
     [Theory]
-    [InlineData(ServerProcess.SIGTERM)]
-    [InlineData(ServerProcess.SIGINT)]
-    public async Task Signal_with_clients_connected_and_mid_echo_exits_0_promptly(int signal)
+    [InlineData(ServerProcess.SIGTERM, "select")]
+    [InlineData(ServerProcess.SIGINT, "select")]
+    [InlineData(ServerProcess.SIGTERM, "poll")]
+    [InlineData(ServerProcess.SIGTERM, "epoll")]
+    public async Task Signal_with_clients_connected_and_mid_echo_exits_0_promptly(int signal, string backend)
     {
-        using var server = ServerProcess.StartDefault();
+        using var server = ServerProcess.StartDefault(Backends.Args(backend));
         var sockets = new List<Socket>();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var streams = new List<Task<EchoClient.StreamResult>>();
@@ -96,11 +98,13 @@ public sealed class SignalTests
     }
 
     [Theory]
-    [InlineData(ServerProcess.SIGTERM)]
-    [InlineData(ServerProcess.SIGINT)]
-    public void Signal_to_an_idle_server_exits_0_at_once(int signal)
+    [InlineData(ServerProcess.SIGTERM, "select")]
+    [InlineData(ServerProcess.SIGINT, "select")]
+    [InlineData(ServerProcess.SIGTERM, "poll")]
+    [InlineData(ServerProcess.SIGTERM, "epoll")]
+    public void Signal_to_an_idle_server_exits_0_at_once(int signal, string backend)
     {
-        using var server = ServerProcess.StartDefault();
+        using var server = ServerProcess.StartDefault(Backends.Args(backend));
         Thread.Sleep(100);
         (int? code, TimeSpan elapsed) = server.StopTimed(signal, TimeSpan.FromSeconds(10));
         _out.WriteLine($"signal {signal} -> exit {code?.ToString() ?? "none"} after {elapsed.TotalMilliseconds:0} ms");

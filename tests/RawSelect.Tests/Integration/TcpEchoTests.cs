@@ -17,15 +17,13 @@ public sealed class TcpEchoTests
 
     public TcpEchoTests(ITestOutputHelper output) => _out = output;
 
+    public static IEnumerable<object[]> SizesTimesBackends() => Backends.Times(1, 1024, 64 * 1024, 1024 * 1024, 4 * 1024 * 1024);
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(1024)]
-    [InlineData(64 * 1024)]
-    [InlineData(1024 * 1024)]
-    [InlineData(4 * 1024 * 1024)]
-    public async Task Echoes_a_message_of_every_size_intact(int size)
+    [MemberData(nameof(SizesTimesBackends))]
+    public async Task Echoes_a_message_of_every_size_intact(int size, string backend)
     {
-        using var server = ServerProcess.StartDefault();
+        using var server = ServerProcess.StartDefault(Backends.Args(backend));
         byte[] data = EchoClient.Random(size, seed: size);
         using Socket s = EchoClient.Connect(server.Tcp);
 
@@ -69,13 +67,14 @@ public sealed class TcpEchoTests
         Assert.Equal("", server.Stderr); // --log-level error: nothing went wrong, so nothing was said
     }
 
+    // 300,000: more than the 64 KiB connection buffer.
+    public static IEnumerable<object[]> HalfCloseSizesTimesBackends() => Backends.Times(0, 1, 300_000);
+
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(300_000)] // more than the 64 KiB connection buffer
-    public async Task Half_close_gets_the_whole_echo_then_EOF(int size)
+    [MemberData(nameof(HalfCloseSizesTimesBackends))]
+    public async Task Half_close_gets_the_whole_echo_then_EOF(int size, string backend)
     {
-        using var server = ServerProcess.StartDefault();
+        using var server = ServerProcess.StartDefault(Backends.Args(backend));
         byte[] data = EchoClient.Random(size, seed: 7 + size);
         using Socket s = EchoClient.Connect(server.Tcp);
 
@@ -86,15 +85,16 @@ public sealed class TcpEchoTests
         Assert.Equal(EchoClient.Digest(data), EchoClient.Digest(got));
     }
 
-    [Fact]
-    public void Half_close_with_echo_still_buffered_everywhere_gets_all_of_it_then_EOF()
+    [Theory]
+    [MemberData(nameof(Backends.Each), MemberType = typeof(Backends))]
+    public void Half_close_with_echo_still_buffered_everywhere_gets_all_of_it_then_EOF(string backend)
     {
         // The client writes without reading until the kernel refuses more: the server's buffer,
         // both socket buffers and the client's receive buffer are all full. Then it half-closes
         // and only then reads, slowly, so the server's sends keep blocking and it meets the EOF
         // with echo still in its buffer. It must flush everything it holds and what still
         // arrives before the FIN, then send its own FIN.
-        using var server = ServerProcess.StartDefault();
+        using var server = ServerProcess.StartDefault(Backends.Args(backend));
         using Socket s = EchoClient.Connect(server.Tcp, receiveBufferSize: 4096);
         var pattern = new Pattern(seed: 42);
         (long sent, bool stalled) = EchoClient.FillUntilStalled(s, pattern,

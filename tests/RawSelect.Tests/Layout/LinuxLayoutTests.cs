@@ -16,10 +16,13 @@ public unsafe class LinuxLayoutTests
     internal const string Includes = """
         #define _GNU_SOURCE
         #include <sys/select.h>
+        #include <poll.h>
+        #include <sys/epoll.h>
         #include <sys/socket.h>
         #include <sys/uio.h>
         #include <sys/time.h>
         #include <sys/resource.h>
+        #include <sys/stat.h>
         #include <netinet/in.h>
         #include <netinet/tcp.h>
         #include <fcntl.h>
@@ -40,7 +43,7 @@ public unsafe class LinuxLayoutTests
     {
         var list = new List<(string, string, long)>();
         TimeVal tv = default; IoVec iov = default; MsgHdr mh = default; MMsgHdr mm = default; SockAddrIn s4 = default; SockAddrIn6 s6 = default;
-        SockAddrStorage ss = default; RLimit rl = default;
+        SockAddrStorage ss = default; RLimit rl = default; PollFd pfd = default; EpollEvent.X64 ex = default; EpollEvent.Arm64 ea = default;
         static long Off(void* field, void* s) => (byte*)field - (byte*)s;
 
         list.Add(("sizeof_fd_set", "sizeof(fd_set)", sizeof(FdSet)));
@@ -74,7 +77,23 @@ public unsafe class LinuxLayoutTests
         list.Add(("offsetof_msghdr_msg_flags", "offsetof(struct msghdr, msg_flags)", Off(&mh.msg_flags, &mh)));
         list.Add(("sizeof_mmsghdr", "sizeof(struct mmsghdr)", sizeof(MMsgHdr)));
         list.Add(("offsetof_mmsghdr_msg_len", "offsetof(struct mmsghdr, msg_len)", Off(&mm.msg_len, &mm)));
+        Stat st = default;
+        list.Add(("offsetof_stat_st_dev", "offsetof(struct stat, st_dev)", Off(&st.st_dev, &st)));
+        list.Add(("offsetof_stat_st_ino", "offsetof(struct stat, st_ino)", Off(&st.st_ino, &st)));
+        list.Add(("sizeof_stat_st_ino", "sizeof(((struct stat *)0)->st_ino)", sizeof(ulong)));
+        list.Add(("stat_fits", $"sizeof(struct stat) <= {sizeof(Stat)}", 1));
         list.Add(("RLIM_INFINITY_u64", "RLIM_INFINITY == (rlim_t)-1", RLimit.RLIM_INFINITY == ulong.MaxValue ? 1 : 0));
+        list.Add(("sizeof_pollfd", "sizeof(struct pollfd)", sizeof(PollFd)));
+        list.Add(("offsetof_pollfd_fd", "offsetof(struct pollfd, fd)", Off(&pfd.fd, &pfd)));
+        list.Add(("offsetof_pollfd_events", "offsetof(struct pollfd, events)", Off(&pfd.events, &pfd)));
+        list.Add(("offsetof_pollfd_revents", "offsetof(struct pollfd, revents)", Off(&pfd.revents, &pfd)));
+        list.Add(("sizeof_pollfd_events", "sizeof(((struct pollfd *)0)->events)", sizeof(short)));
+        list.Add(("sizeof_nfds_t", "sizeof(nfds_t)", sizeof(ulong)));
+        bool packed = arch == Architecture.X64;
+        list.Add(("sizeof_epoll_event", "sizeof(struct epoll_event)", packed ? sizeof(EpollEvent.X64) : sizeof(EpollEvent.Arm64)));
+        list.Add(("offsetof_epoll_event_events", "offsetof(struct epoll_event, events)", packed ? Off(&ex.events, &ex) : Off(&ea.events, &ea)));
+        list.Add(("offsetof_epoll_event_data", "offsetof(struct epoll_event, data)", packed ? Off(&ex.data, &ex) : Off(&ea.data, &ea)));
+        list.Add(("sizeof_epoll_data", "sizeof(epoll_data_t)", sizeof(ulong)));
         return list;
     }
 
@@ -105,10 +124,31 @@ public unsafe class LinuxLayoutTests
         Assert.True(Constants().Count() >= 50, "the reflection found suspiciously few constants");
         Assert.Contains(Constants(), c => c.Name == "MSG_NOSIGNAL");
         Assert.Contains(Constants(), c => c.Name == "ECONNRESET");
+        foreach (string name in new[] { "POLLIN", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL", "POLLPRI", "EPOLLIN", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLPRI", "EPOLL_CTL_ADD", "EPOLL_CTL_MOD", "EPOLL_CTL_DEL", "EPOLL_CLOEXEC" })
+            Assert.Contains(Constants(), c => c.Name == name);
+    }
+
+    [Fact]
+    public void The_epoll_event_layout_chosen_at_run_time_is_the_one_for_this_architecture()
+    {
+        // What UnixEpollApi hands the kernel: the packed declaration on x86-64, the natural one elsewhere.
+        Assert.Equal(RuntimeInformation.ProcessArchitecture == Architecture.X64, EpollEvent.Packed);
+        Assert.Equal(Probe.Value["sizeof_epoll_event"], EpollEvent.Packed ? sizeof(EpollEvent.X64) : sizeof(EpollEvent.Arm64));
+    }
+
+    [Fact]
+    public void Both_epoll_event_declarations_have_the_documented_sizes()
+    {
+        // x86-64: __attribute__((packed)) (12 bytes, data at 4); arm64: natural alignment (16, data at 8).
+        // The C side of the arm64 numbers is proven by the cross-architecture probe.
+        var x64 = StructProbes(Architecture.X64).ToDictionary(p => p.Name, p => p.CSharp);
+        var arm64 = StructProbes(Architecture.Arm64).ToDictionary(p => p.Name, p => p.CSharp);
+        Assert.Equal((12, 4), (x64["sizeof_epoll_event"], x64["offsetof_epoll_event_data"]));
+        Assert.Equal((16, 8), (arm64["sizeof_epoll_event"], arm64["offsetof_epoll_event_data"]));
     }
 
     [Fact]
     public void Blittable_structs_have_no_references() =>
-        Assert.All(new[] { typeof(FdSet), typeof(TimeVal), typeof(SockAddrIn), typeof(SockAddrIn6), typeof(SockAddrStorage), typeof(RLimit), typeof(IoVec), typeof(MsgHdr), typeof(MMsgHdr), typeof(NetAddress) },
+        Assert.All(new[] { typeof(FdSet), typeof(TimeVal), typeof(SockAddrIn), typeof(SockAddrIn6), typeof(SockAddrStorage), typeof(RLimit), typeof(IoVec), typeof(MsgHdr), typeof(MMsgHdr), typeof(NetAddress), typeof(PollFd), typeof(EpollEvent.X64), typeof(EpollEvent.Arm64) },
             t => Assert.False((bool)typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.IsReferenceOrContainsReferences))!.MakeGenericMethod(t).Invoke(null, null)!));
 }

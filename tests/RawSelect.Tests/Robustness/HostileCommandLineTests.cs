@@ -37,6 +37,8 @@ public sealed class HostileCommandLineTests
         "[::1]:0:0", "[::1%lo]:0", "[::1.2.3]:0", "[::256.1.1.1]:0", "::1:0", "*:0", "0:0", "example.com:80", HugeText, "\u001b[2J:0",
     ];
 
+    private static readonly string[] BadBackends = ["", " ", "Select", "POLL", "epoll ", " poll", "kqueue", "iocp", "select,poll", "e\npoll", HugeText, "\u001b[31mpoll"];
+
     private static readonly string[] BadLogLevels = ["", " ", "-1", "loud", "info ", " info", "in\nfo", "99999999999999999999", HugeText, "0", "5"];
 
     public static TheoryData<string[]> Cases()
@@ -80,6 +82,9 @@ public sealed class HostileCommandLineTests
         }
         foreach (string v in BadLogLevels) cases.Add(["--log-level", v]);
         cases.Add(["--log-level"]);
+        foreach (string v in BadBackends) cases.Add(["--backend", v]);
+        cases.Add(["--backend"]);
+        cases.Add(["--backend=", "--no-udp"]);
         foreach (string flag in new[] { "--no-tcp", "--no-udp", "--trace", "--allow-service-ports", "--help", "--version" })
         {
             cases.Add([flag + "=1"]);

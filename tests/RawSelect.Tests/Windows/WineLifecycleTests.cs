@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace RawSelect.Tests.Windows;
 
-/// <summary>Start, stop and failure under Wine: Ctrl+C, IPv6, a taken port, a bad argument.</summary>
+/// <summary>Start, stop and failure under Wine: Ctrl+C, IPv6, a taken port, a bad argument, a backend Windows lacks.</summary>
 [Collection(WineCollection.Name)]
 public sealed class WineLifecycleTests : IClassFixture<WinePrefixUser>
 {
@@ -80,5 +80,22 @@ public sealed class WineLifecycleTests : IClassFixture<WinePrefixUser>
         (int code, _, string err) = WineServer.RunToExit(TimeSpan.FromSeconds(60), "--tcp", "nowhere:5000");
         Assert.True(code == 2, $"exit code {code}; stderr: {err}");
         Assert.Contains("nowhere:5000", err);
+    }
+
+    [WineFact]
+    public void Poll_or_epoll_on_Windows_exits_2_naming_the_backend_and_select_still_runs()
+    {
+        _prefix.Prefix.EnsureReady();
+        foreach (string backend in new[] { "poll", "epoll" })
+        {
+            (int code, string stdout, string err) = WineServer.RunToExit(TimeSpan.FromSeconds(60), "--backend", backend, "--tcp", "127.0.0.1:0", "--no-udp");
+            Assert.True(code == 2, $"--backend {backend}: exit code {code}; stderr: {err}");
+            Assert.Equal("", stdout);
+            Assert.Equal($"rawselect: --backend {backend} is not available on Windows (only select)", err.TrimEnd('\r', '\n'));
+        }
+        using WineServer server = WineServer.Start(["--backend", "select", "--tcp", "127.0.0.1:0", "--no-udp"], 1, TimeSpan.FromSeconds(90));
+        using Socket c = Clients.Connect(server.Tcp);
+        Assert.Equal("s"u8.ToArray(), Clients.RoundTrip(c, "s"u8.ToArray()));
+        Assert.Contains("backend=select", server.WaitForStderr("serving:", TimeSpan.FromSeconds(30)));
     }
 }

@@ -281,15 +281,17 @@ public class WinsockSelectorTests
     public void Trace_prints_socket_handles_and_the_sleep()
     {
         var stream = new MemoryStream();
-        var sel = new WinsockSelector(_sys, new Log(LogLevel.Trace, stream));
+        var log = Log.Plain(LogLevel.Trace, stream);
+        var sel = new WinsockSelector(_sys, log);
         sel.Wait(2_000, new ReadyEvent[4]);
         sel.Add(H(0x104), Interest.Read, Handler());
         sel.Add(H(0x108), Interest.Write, Handler());
         SelectReturns(([0x104], [], 1));
         sel.Wait(-1, new ReadyEvent[4]);
 
+        Assert.True(log.Drain(System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency * 5));
         string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
-        Assert.Contains("trace: sleep (every set empty: Winsock select would fail) timeout=2.000ms", text);
-        Assert.Contains("trace: select sockets=2 read={260} write={264} timeout=inf -> 1 read={260} write={} waited=", text);
+        Assert.Matches(@"trace: t=\d+ sleep \(every set empty: Winsock select would fail\) timeout=2\.000ms", text);
+        Assert.Matches(@"trace: t=\d+ select sockets=2 read=\{260\} write=\{264\} timeout=inf -> 1 read=\{260\} write=\{\} waited=", text);
     }
 }
