@@ -45,7 +45,7 @@ if [[ "${RAWSELECT_RELEASE:-}" == 1 ]]; then
   fi
 fi
 
-ulimit -n 8192 2>/dev/null || true
+ulimit -n 65536 2>/dev/null || ulimit -n hard 2>/dev/null || true
 log="$(mktemp)"
 dotnet test tests/RawSelect.Tests/RawSelect.Tests.csproj -c Release "${filter[@]}" 2>&1 | tee "$log"
 summary="$(grep -E '(Passed|Failed)!  - Failed:' "$log" | tail -1)"

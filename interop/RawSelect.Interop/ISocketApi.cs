@@ -83,6 +83,19 @@ public interface ISocketApi
     long DescriptorLimit();
 
     /// <summary>
+    /// getrlimit(RLIMIT_NOFILE): the soft and hard limits on open descriptors (RLIM_INFINITY as
+    /// long.MaxValue), 0 or -errno; -ENOSYS where the platform has no such limit.
+    /// </summary>
+    int GetDescriptorLimits(out long soft, out long hard)
+    {
+        soft = hard = 0;
+        return -Errno.ENOSYS;
+    }
+
+    /// <summary>setrlimit(RLIMIT_NOFILE) to these soft and hard limits: 0 or -errno (-ENOSYS: no such limit).</summary>
+    int SetDescriptorLimits(long soft, long hard) => -Errno.ENOSYS;
+
+    /// <summary>
     /// How many descriptors the process holds now (the runtime's own included), or -errno:
     /// -ENOSYS where handles are not small dense numbers and the question means nothing.
     /// </summary>

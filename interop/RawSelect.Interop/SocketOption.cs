@@ -16,4 +16,10 @@ public enum SocketOption
     ReceiveBuffer,
     /// <summary>SO_SNDBUF.</summary>
     SendBuffer,
+    /// <summary>
+    /// SO_OOBINLINE: TCP urgent data (MSG_OOB) stays in the byte stream, in order, where a plain
+    /// recv reads it; without it the urgent byte is set aside for recv(MSG_OOB) and an echo
+    /// server loses it.
+    /// </summary>
+    OobInline,
 }

@@ -3,7 +3,10 @@
 
 For every scenario, the servers run in alternation (A B C D E, A B C D E, ...), a fresh
 server process per run; the C load generator (loadgen) drives each run and samples the
-server's /proc at the edges of the measured window. Per server, startprobe measures exec
+server's /proc at the edges of the measured window. Two groups of scenarios: the matrix
+(every server, every kind of load) and the scaling sweep (--sweep: RawSelect on each of its
+backends beside the C select, poll and epoll servers, 1 active connection + N idle and N
+active, N up to 10,000). Per server, startprobe measures exec
 -> "listening" time, idle RSS and the exit on SIGTERM. Results: results.json (everything,
 raw), runs.csv (one row per run), cells.csv (medians), results.md (tables, ratios against
 the C select server) and chart.svg, in the output folder.
@@ -41,22 +44,36 @@ LOADGEN = os.path.join(BIN, "loadgen")
 STARTPROBE = os.path.join(BIN, "startprobe")
 LISTEN_ARGS = ["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"]
 REFERENCE = "c-select"
+# $RAWSELECT_BIN measures another build (as the integration tests do); bench.sh then builds nothing
+RAWSELECT = os.environ.get("RAWSELECT_BIN") or os.path.join(ROOT, "artifacts", "rawselect")
+BACKENDS = ["select", "poll", "epoll"]
+# each RawSelect backend is compared with the C server on the same multiplexer
+COUNTERPART = {"rawselect-%s" % b: "c-%s" % b for b in BACKENDS}
+# TCP clients bind to these source addresses (round robin, see loadgen --src): the 10,000
+# connection cells and the connect churn (~50k sockets left in TIME_WAIT per run) draw on
+# their own ephemeral ranges, never on 127.0.0.1's, which a test suite started next uses
+SRC_ADDRS = "127.0.1.1/32"
+# a dev-only escape while the server has no --backend (a tree before issue 9, sections 1-2):
+# rawselect-select runs without the flag and the poll/epoll ones are left out
 
 # name -> how to run it. setup_parallel: connections the load generator opens at once during
 # setup (not measured); the tutorial's listen(5) drops SYNs beyond its backlog, so keep it small.
-SERVERS = {
-    "rawselect": {
-        "title": "RawSelect",
-        "cmd": [os.path.join(ROOT, "artifacts", "rawselect")],
-        "binary": os.path.join(ROOT, "artifacts", "rawselect"),
+SERVERS = {}
+for _b in BACKENDS:
+    SERVERS["rawselect-" + _b] = {
+        "title": "RawSelect %s" % _b,
+        "cmd": [RAWSELECT, "--backend", _b],
+        "binary": RAWSELECT,
         "setup_parallel": 32,
-    },
-    "c-select": {
-        "title": "C select (gcc -O2)",
-        "cmd": [os.path.join(BIN, "c-select-echo")],
-        "binary": os.path.join(BIN, "c-select-echo"),
+    }
+for _b in BACKENDS:
+    SERVERS["c-" + _b] = {
+        "title": "C %s (gcc -O2)" % _b,
+        "cmd": [os.path.join(BIN, "c-%s-echo" % _b)],
+        "binary": os.path.join(BIN, "c-%s-echo" % _b),
         "setup_parallel": 32,
-    },
+    }
+SERVERS.update({
     "dotnet-async": {
         "title": ".NET async/await (AOT)",
         "cmd": [os.path.join(ART, "dotnet-async", "dotnet-async-echo")],
@@ -76,8 +93,10 @@ SERVERS = {
         "binary_note": "script; needs the python3 interpreter",
         "setup_parallel": 4,
     },
-}
-ORDER = ["rawselect", "c-select", "dotnet-async", "dotnet-select", "python"]
+})
+ORDER = ["rawselect-select", "rawselect-poll", "rawselect-epoll", "c-select", "c-poll", "c-epoll",
+         "dotnet-async", "dotnet-select", "python"]
+SWEEP_SERVERS = ["rawselect-select", "rawselect-poll", "rawselect-epoll", "c-select", "c-poll", "c-epoll"]
 
 # id, title, loadgen mode, conns (loops/sockets), idle conns, size, x for the chart
 SCENARIOS = [
@@ -94,8 +113,21 @@ SCENARIOS = [
     ("udp-pp-1400-s16", "UDP ping-pong 1400 B, 16 sockets", "udp-pingpong", 16, 0, 1400),
     ("tcp-churn-l16", "TCP connect churn, 16 loops (64 B echo)", "tcp-churn", 16, 0, 64),
 ]
-SMOKE_SCENARIOS = ["tcp-pp-64-c64", "tcp-pp-64-c1-idle1000", "tcp-pp-16k-c16", "tcp-stream-c16",
-                   "udp-pp-64-s16", "tcp-churn-l16"]
+# The scaling sweep (SWEEP_SERVERS only): one active connection beside N idle ones, and N active
+# ones. "1 active + 0 idle" is also the "1 active" point of the second series (the same load).
+SWEEP_IDLE = [0, 100, 1000, 10000]
+SWEEP_ACTIVE = [1, 100, 1000, 10000]
+SWEEP_SCENARIOS = (
+    [("sweep-c1-idle%d" % n, "Sweep: TCP ping-pong 64 B, 1 active + %d idle" % n, "tcp-pingpong", 1, n, 64)
+     for n in SWEEP_IDLE] +
+    [("sweep-c%d" % n, "Sweep: TCP ping-pong 64 B, %d active" % n, "tcp-pingpong", n, 0, 64)
+     for n in SWEEP_ACTIVE if n != 1])
+# smoke: every mode for every server, and one sweep cell past FD_SETSIZE (1024) per backend
+SMOKE_SCENARIOS = ["tcp-pp-16k-c16", "tcp-stream-c16", "udp-pp-64-s16", "tcp-churn-l16"]
+SMOKE_SWEEP = [("smoke-c1-idle1100", "Smoke: TCP ping-pong 64 B, 1 active + 1100 idle (past FD_SETSIZE)",
+                "tcp-pingpong", 1, 1100, 64)]
+ALL_SCENARIOS = SCENARIOS + SWEEP_SCENARIOS + SMOKE_SWEEP
+SWEEP_IDS = {s[0] for s in SWEEP_SCENARIOS + SMOKE_SWEEP}
 
 PROFILES = {
     #          runs warmup duration probe_runs setup_timeout
@@ -223,8 +255,14 @@ def parse_usr1_counters(text):
     return None
 
 
+def setup_timeout(prof, conns, idle):
+    """Connections open at most setup_parallel at a time: allow 10,000 of them on a busy select."""
+    return max(prof["setup_timeout"], 10.0 + (conns + idle) / 400.0)
+
+
 def run_one(name, spec, scen, prof, run_index, logdir, usr1):
     sid, title, mode, conns, idle, size = scen
+    setup_s = setup_timeout(prof, conns, idle)
     rec = {"server": name, "scenario": sid, "run": run_index, "ok": False, "error": ""}
     err_path = os.path.join(logdir, "%s.%s.%d.stderr" % (sid, name, run_index))
     srv = Server(name, spec["cmd"], err_path)
@@ -237,11 +275,11 @@ def run_one(name, spec, scen, prof, run_index, logdir, usr1):
         args = [LOADGEN, "--mode", mode, "--host", "127.0.0.1", "--port", str(port), "--conns", str(conns),
                 "--idle", str(idle), "--size", str(size), "--warmup", str(prof["warmup"]),
                 "--duration", str(prof["duration"]), "--pid", str(srv.proc.pid),
-                "--setup-timeout", str(prof["setup_timeout"]), "--setup-parallel", str(spec["setup_parallel"]),
-                "--label", "%s/%s/%d" % (name, sid, run_index)]
+                "--setup-timeout", str(setup_s), "--setup-parallel", str(spec["setup_parallel"]),
+                "--src", SRC_ADDRS, "--label", "%s/%s/%d" % (name, sid, run_index)]
         if usr1:
             args.append("--usr1")
-        limit = prof["setup_timeout"] + prof["warmup"] + prof["duration"] + 3 + 15
+        limit = setup_s + prof["warmup"] + prof["duration"] + 3 + 15
         try:
             p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=limit)
         except subprocess.TimeoutExpired:
@@ -306,15 +344,15 @@ def median(xs):
 
 
 CELL_KEYS = ["ops_per_s", "mb_per_s", "lat_p50_us", "lat_p99_us", "lat_p999_us", "server_cpu_us_per_op",
-             "server_sched_cpu_us_per_op", "server_cpu_pct", "client_cpu_pct", "server_rss_kb_end",
+             "server_sched_cpu_us_per_op", "server_cpu_pct", "client_cpu_pct", "server_rss_kb_end", "server_hwm_kb",
              "server_threads", "udp_lost", "udp_sent", "errors", "connect_errors", "other_cpu_pct", "sys_steal_pct"]
 
 
-def aggregate(records, probes, servers, scenarios, runs):
+def aggregate(records, probes, servers, plan, runs):
     cells = {}
-    for scen in scenarios:
+    for scen, scen_servers in plan:
         sid = scen[0]
-        for name in servers:
+        for name in scen_servers:
             rs = [r for r in records if r["scenario"] == sid and r["server"] == name]
             ok = [r for r in rs if r["ok"]]
             cell = {"server": name, "scenario": sid, "runs": len(rs), "ok_runs": len(ok),
@@ -336,6 +374,7 @@ def aggregate(records, probes, servers, scenarios, runs):
         spec = SERVERS[name]
         size = os.path.getsize(spec["binary"]) if os.path.exists(spec["binary"]) else None
         c1000 = cells.get("tcp-pp-64-c1000|%s" % name)
+        i10k = cells.get("sweep-c1-idle10000|%s" % name)
         per_server[name] = {
             "title": spec["title"],
             "probe_runs": len(ps),
@@ -347,6 +386,7 @@ def aggregate(records, probes, servers, scenarios, runs):
             "threads_idle": median([p.get("threads") for p in okp]),
             "exit_ms": median([p.get("exit_ms") for p in okp]),
             "rss_after_1000_kb": c1000["server_rss_kb_end"] if c1000 and c1000["ok"] else None,
+            "rss_idle10000_kb": i10k["server_rss_kb_end"] if i10k and i10k["ok"] else None,
             "binary_bytes": size,
             "binary_note": spec.get("binary_note", ""),
         }
@@ -399,9 +439,14 @@ def machine_info():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="short windows (whole run under 3 minutes)")
-    ap.add_argument("--smoke", action="store_true", help="~25 s sanity run; non-zero exit on any failure")
-    ap.add_argument("--servers", default=",".join(ORDER), help="comma list from: " + ", ".join(ORDER))
+    ap.add_argument("--quick", action="store_true", help="short windows, the matrix only (about 6 minutes)")
+    ap.add_argument("--smoke", action="store_true", help="~35 s sanity run; non-zero exit on any failure")
+    ap.add_argument("--sweep", action="store_true",
+                    help="only the scaling sweep (RawSelect's backends and the C select/poll/epoll servers, "
+                         "1 active + N idle and N active, N up to 10,000); the full and quick runs include it")
+    ap.add_argument("--no-sweep", action="store_true", help="only the matrix, no scaling sweep")
+    ap.add_argument("--servers", default="", help="comma list from: " + ", ".join(ORDER) +
+                    " (default: all; the sweep runs only the select/poll/epoll ones)")
     ap.add_argument("--scenarios", default="", help="comma list of scenario ids (default: all)")
     ap.add_argument("--runs", type=int, help="runs per cell (default 3; smoke 1)")
     ap.add_argument("--warmup", type=float)
@@ -415,9 +460,10 @@ def main():
     a = ap.parse_args()
 
     if a.list:
-        for s in SCENARIOS:
+        for s in ALL_SCENARIOS:
             print("%-24s %s" % (s[0], s[1]))
         print("servers:", ", ".join(ORDER))
+        print("sweep servers:", ", ".join(SWEEP_SERVERS))
         return 0
 
     profile = "smoke" if a.smoke else "quick" if a.quick else "full"
@@ -426,22 +472,52 @@ def main():
         v = getattr(a, k)
         if v is not None:
             prof[k] = v
-    servers = [s.strip() for s in a.servers.split(",") if s.strip()]
+    servers = [s.strip() for s in a.servers.split(",") if s.strip()] or \
+        (list(SWEEP_SERVERS) if a.sweep else list(ORDER))
     bad = [s for s in servers if s not in SERVERS]
     if bad or not servers:
         log("bench: unknown server(s): %s (known: %s)" % (", ".join(bad), ", ".join(ORDER)))
         return 2
+    if a.sweep and a.no_sweep:
+        log("bench: --sweep and --no-sweep exclude each other")
+        return 2
     if a.scenarios:
         want = [s.strip() for s in a.scenarios.split(",") if s.strip()]
-        unknown = [w for w in want if w not in {s[0] for s in SCENARIOS}]
+        unknown = [w for w in want if w not in {s[0] for s in ALL_SCENARIOS}]
         if unknown:
             log("bench: unknown scenario(s): %s (try --list)" % ", ".join(unknown))
             return 2
-        scenarios = [s for s in SCENARIOS if s[0] in want]
+        scenarios = [s for s in ALL_SCENARIOS if s[0] in want]
+    elif a.sweep:
+        scenarios = list(SWEEP_SCENARIOS)
     elif profile == "smoke":
-        scenarios = [s for s in SCENARIOS if s[0] in SMOKE_SCENARIOS]
+        scenarios = [s for s in SCENARIOS if s[0] in SMOKE_SCENARIOS] + ([] if a.no_sweep else list(SMOKE_SWEEP))
     else:
-        scenarios = list(SCENARIOS)
+        # the sweep is part of the full run; --quick stays short (--quick --sweep: a quick sweep)
+        scenarios = list(SCENARIOS) + ([] if a.no_sweep or profile != "full" else list(SWEEP_SCENARIOS))
+
+    # the RawSelect backends need `rawselect --backend`
+    raw = [s for s in servers if s.startswith("rawselect-")]
+    if raw and os.access(RAWSELECT, os.X_OK):
+        try:
+            h = subprocess.run([RAWSELECT, "--help"], capture_output=True, timeout=5)
+            has_backend = b"--backend" in h.stdout + h.stderr
+        except (subprocess.TimeoutExpired, OSError):
+            has_backend = False
+        if not has_backend:
+            log("bench: %s has no --backend option: rawselect-select/-poll/-epoll need it; "
+                "rebuild it (scripts/build.sh)" % os.path.relpath(RAWSELECT, ROOT))
+            return 2
+
+    # what runs: (scenario, the servers that run it, in alternation)
+    plan = []
+    for scen in scenarios:
+        ss = [s for s in servers if s in SWEEP_SERVERS] if scen[0] in SWEEP_IDS else list(servers)
+        if ss:
+            plan.append((scen, ss))
+    if not plan:
+        log("bench: nothing to run (the sweep runs only %s)" % ", ".join(SWEEP_SERVERS))
+        return 2
 
     for tool in (LOADGEN, STARTPROBE):
         if not os.access(tool, os.X_OK):
@@ -453,16 +529,18 @@ def main():
         return 2
 
     nofile = raise_nofile()
-    need = max(s[3] + s[4] for s in scenarios) + 64
+    need = max(sc[3] + sc[4] for sc, _ in plan) + 64
     if nofile < need:
-        log("bench: descriptor limit %d < %d needed; raise ulimit -n" % (nofile, need))
+        log("bench: descriptor limit %d < %d needed (the load generator holds one per connection, the server "
+            "inherits the limit); raise ulimit -Hn, or leave the 10,000-connection cells out (--no-sweep)"
+            % (nofile, need))
         return 2
 
     # SIGUSR1 counters only for a rawselect that documents them
     usr1 = {}
     for s in servers:
         usr1[s] = False
-        if s == "rawselect" and not a.no_usr1:
+        if s.startswith("rawselect") and not a.no_usr1:
             try:
                 h = subprocess.run(SERVERS[s]["cmd"] + ["--help"], capture_output=True, timeout=5)
                 usr1[s] = b"SIGUSR1" in h.stdout + h.stderr
@@ -486,9 +564,11 @@ def main():
             "(see the 'other CPU' column; --wait-quiet SECONDS waits for quiet)" % busy)
 
     t_start = time.monotonic()
-    total = len(scenarios) * len(servers) * prof["runs"]
-    log("bench: %s profile, %d scenario(s) x %d server(s) x %d run(s) = %d runs; window %.1f s + %.1f s warm-up"
-        % (profile, len(scenarios), len(servers), prof["runs"], total, prof["duration"], prof["warmup"]))
+    total = sum(len(ss) for _, ss in plan) * prof["runs"]
+    log("bench: %s profile, %d scenario(s) (%d of the sweep), %d server(s), %d run(s) each = %d runs; "
+        "window %.1f s + %.1f s warm-up"
+        % (profile, len(plan), sum(1 for sc, _ in plan if sc[0] in SWEEP_IDS), len(servers), prof["runs"], total,
+           prof["duration"], prof["warmup"]))
 
     # 1. startup probes, in alternation
     probes = []
@@ -506,10 +586,10 @@ def main():
     # 2. scenarios: rounds of A B C D E
     records = []
     done = 0
-    for scen in scenarios:
-        fails = {s: 0 for s in servers}
+    for scen, scen_servers in plan:
+        fails = {s: 0 for s in scen_servers}
         for r in range(prof["runs"]):
-            for s in servers:
+            for s in scen_servers:
                 done += 1
                 if fails[s] * 2 > prof["runs"]:
                     # a majority already failed: the cell is lost, save the time
@@ -521,24 +601,28 @@ def main():
                 if not rec["ok"]:
                     fails[s] += 1
                 if rec["ok"]:
-                    log("  [%3d/%d] %-22s %-14s %10s ops/s  p99 %8s us  srv %7s us/op  srv %5s%%  cli %5s%%  other %4s%%%s" % (
+                    log("  [%3d/%d] %-22s %-16s %10s ops/s  p99 %8s us  srv %7s us/op  srv %5s%%  cli %5s%%  "
+                        "RSS %5s MiB  other %4s%%%s" % (
                         done, total, scen[0], s, report.fmt_num(rec.get("ops_per_s")),
                         report.fmt_num(rec.get("lat_p99_us")), report.fmt_num(rec.get("server_cpu_us_per_op")),
                         report.fmt_num(rec.get("server_cpu_pct")), report.fmt_num(rec.get("client_cpu_pct")),
+                        report.fmt_num((rec.get("server_rss_kb_end") or 0) / 1024.0),
                         report.fmt_num(rec.get("other_cpu_pct")),
                         "" if rec.get("server_exit_clean") else "  (server exit %s)" % rec.get("server_exit_code")))
                 else:
-                    log("  [%3d/%d] %-22s %-14s FAILED: %s" % (done, total, scen[0], s, rec["error"]))
+                    log("  [%3d/%d] %-22s %-16s FAILED: %s" % (done, total, scen[0], s, rec["error"]))
 
     elapsed = time.monotonic() - t_start
-    cells, per_server = aggregate(records, probes, servers, scenarios, prof["runs"])
+    cells, per_server = aggregate(records, probes, servers, plan, prof["runs"])
     meta = machine_info()
     meta.update({"profile": profile, "runs": prof["runs"], "warmup_s": prof["warmup"],
                  "duration_s": prof["duration"], "probe_runs": prof["probe_runs"], "elapsed_s": round(elapsed, 1),
-                 "servers": servers, "reference": REFERENCE, "usr1": usr1,
+                 "servers": servers, "reference": REFERENCE, "usr1": usr1, "counterpart": COUNTERPART,
+                 "src_addrs": SRC_ADDRS, "sweep_idle": SWEEP_IDLE, "sweep_active": SWEEP_ACTIVE,
                  "busy_before_pct": None if busy is None else round(busy, 1)})
     result = {"meta": meta,
-              "scenarios": [dict(zip(("id", "title", "mode", "conns", "idle", "size"), s)) for s in scenarios],
+              "scenarios": [dict(zip(("id", "title", "mode", "conns", "idle", "size"), sc),
+                                 group="sweep" if sc[0] in SWEEP_IDS else "matrix", servers=ss) for sc, ss in plan],
               "servers": {s: SERVERS[s]["title"] for s in servers},
               "cells": cells, "per_server": per_server, "runs": records, "probes": probes}
 
@@ -567,6 +651,8 @@ def main():
     with open(os.path.join(out, "chart.svg"), "w") as f:
         f.write(report.svg(result))
     print(md)
+    for line in report.target_lines(result):
+        log("bench: target: " + line)
     log("bench: wrote %s/{results.md,chart.svg,results.json,runs.csv,cells.csv} in %.0f s"
         % (os.path.relpath(out, ROOT), elapsed))
 

@@ -13,6 +13,12 @@
  *   tcp-churn     each of CONNS loops: connect, one SIZE-byte echo, close, again
  * --idle N opens N extra TCP connections first, echoes one message on each (so the
  * server has really accepted them), then leaves them idle for the whole run.
+ * --src A.B.C.D/K binds every TCP socket, before connect, to one of K consecutive IPv4
+ * addresses from A.B.C.D (round robin; 127.0.0.0/8 is all local on Linux), with
+ * IP_BIND_ADDRESS_NO_PORT so connect() still picks the port against the whole 4-tuple.
+ * Each source address has its own ephemeral range: 10,000 connections, or a churn run
+ * leaving ~50k sockets in TIME_WAIT for a minute, never exhaust the range that other
+ * clients of 127.0.0.1 (a test suite started next) draw from.
  *
  * Every byte that comes back is compared with what was sent: each connection (or
  * datagram) carries a deterministic pseudo-random pattern at a per-connection offset,
@@ -73,6 +79,7 @@ static struct {
     uint64_t seed;
     const char *label;
     int tick_ms;
+    const char *src;
 } opt = {
     .mode = M_PINGPONG, .host = "127.0.0.1", .port = 0, .conns = 1, .idle = 0, .size = 64,
     .warmup = 1.0, .duration = 3.0, .pid = 0, .usr1 = 0, .window = 1 << 20,
@@ -287,6 +294,44 @@ static syssnap sys_snap(void)
 static struct sockaddr_storage srv;
 static socklen_t srv_len;
 
+/* --src: consecutive IPv4 source addresses, host byte order */
+static uint32_t src_first, src_count, src_next;
+
+static int parse_src(void)
+{
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%s", opt.src);
+    char *slash = strchr(tmp, '/');
+    long k = 1;
+    if (slash) {
+        char *end;
+        *slash = 0;
+        k = strtol(slash + 1, &end, 10);
+        if (*end || k < 1 || k > 65536) return -1;
+    }
+    struct in_addr a;
+    if (inet_pton(AF_INET, tmp, &a) != 1) return -1;
+    src_first = ntohl(a.s_addr);
+    if ((uint64_t)src_first + (uint64_t)k - 1 > 0xffffffffull) return -1;
+    src_count = (uint32_t)k;
+    return 0;
+}
+
+/* Binds fd to the next --src address (port chosen later by connect). 0, or -1 with errno. */
+static int bind_src(int fd)
+{
+    if (!src_count || srv.ss_family != AF_INET) return 0;
+    int one = 1;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#else
+    (void)one;
+#endif
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(src_first + src_next++ % src_count);
+    return bind(fd, (struct sockaddr *)&a, sizeof a);
+}
+
 static int parse_host(void)
 {
     memset(&srv, 0, sizeof srv);
@@ -382,6 +427,12 @@ static int tcp_connect(conn *c, int idx)
     int fd = socket(srv.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     if (c->kind != K_CHURN) set_nodelay(fd);
+    if (bind_src(fd) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
     c->fd = fd;
     c->id = next_conn_id++;
     c->base = (uint32_t)(((uint64_t)c->id * 7919u + opt.seed) % PATLEN);
@@ -443,7 +494,7 @@ static void start_op(conn *c, uint64_t t)
     c->deadline = t + (uint64_t)(opt.op_timeout * 1e9);
 }
 
-static int setup_inflight;
+static int setup_inflight, setup_ready;
 
 static void op_done(conn *c, uint64_t t)
 {
@@ -519,6 +570,7 @@ static void tcp_readable(conn *c, int idx, uint64_t t)
         case ST_HELLO:
             c->st = ST_READY;
             setup_inflight--;
+            setup_ready++;
             return;
         case ST_RUN:
             if (c->kind == K_CHURN) {
@@ -723,7 +775,7 @@ static void usage(void)
             "  [--host 127.0.0.1] [--conns N] [--idle N] [--size BYTES] [--warmup S] [--duration S]\n"
             "  [--pid SERVER_PID] [--usr1] [--window BYTES] [--udp-timeout-ms MS]\n"
             "  [--setup-timeout S] [--setup-parallel N] [--op-timeout S] [--drain-timeout S]\n"
-            "  [--seed N] [--label TEXT]\n");
+            "  [--seed N] [--label TEXT] [--src A.B.C.D/COUNT]\n");
     exit(2);
 }
 
@@ -767,6 +819,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--seed")) opt.seed = strtoull(NEXT(), NULL, 0);
         else if (!strcmp(a, "--label")) opt.label = NEXT();
         else if (!strcmp(a, "--tick-ms")) opt.tick_ms = atoi(NEXT());
+        else if (!strcmp(a, "--src")) opt.src = NEXT();
         else usage();
 #undef NEXT
     }
@@ -780,6 +833,10 @@ int main(int argc, char **argv)
     }
     if (parse_host() < 0) {
         fprintf(stderr, "loadgen: bad --host %s\n", opt.host);
+        return 2;
+    }
+    if (opt.src && parse_src() < 0) {
+        fprintf(stderr, "loadgen: bad --src %s (want A.B.C.D or A.B.C.D/COUNT)\n", opt.src);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -861,9 +918,7 @@ int main(int argc, char **argv)
                 }
                 setup_inflight++;
             }
-            setup_done = 0;
-            for (int i = 0; i < nconns; i++)
-                if (conns[i].st == ST_READY) setup_done++;
+            setup_done = setup_ready; /* a counter, not a scan: 10,000 connections */
             if (setup_done >= setup_total && setup_inflight == 0) {
                 setup_s = (double)(t - t0) / 1e9;
                 phase = P_WARMUP;
@@ -1022,7 +1077,7 @@ int main(int argc, char **argv)
     json_str("error", failed ? fail_msg : "");
     json_str("label", opt.label);
     json_str("mode", mode_names[opt.mode]);
-    printf("\"conns\":%d,\"idle\":%d,\"size\":%d,", opt.conns, opt.idle, opt.size);
+    printf("\"conns\":%d,\"idle\":%d,\"size\":%d,\"src_addrs\":%u,", opt.conns, opt.idle, opt.size, src_count);
     printf("\"warmup_s\":%.3f,\"duration_s\":%.6f,\"setup_s\":%.6f,", opt.warmup, win, setup_s);
     printf("\"ops\":%" PRIu64 ",\"ops_per_s\":%.2f,", ops, win > 0 ? (double)ops / win : 0);
     printf("\"bytes\":%" PRIu64 ",\"mb_per_s\":%.3f,", c_bytes, win > 0 ? (double)c_bytes / win / 1e6 : 0);

@@ -49,6 +49,9 @@ public sealed class EventLoop : IEventHandler, ITraceDescribed, IDisposable
 
     public ISelector Selector => _selector;
 
+    /// <summary>Slots in the fired list now (for tests: it follows the registrations, not the capacity).</summary>
+    public int FiredCapacity => _fired.Length;
+
     /// <summary>The time read after the last wait: what handlers and timers see.</summary>
     public LoopClock Clock => _clock;
 

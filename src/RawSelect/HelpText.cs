@@ -23,7 +23,10 @@ Options:
   --buffer-size BYTES      per-connection echo buffer, 1..64M, K/M suffixes (default 64K)
   --backlog N              listen(2) backlog, 1..65535 (default 128)
   --max-clients N          TCP connections served at once; the next is accepted and closed
-                           (default: what FD_SETSIZE and the descriptor limit allow)
+                           (default: what --fd-setsize and the descriptor limit allow)
+  --fd-setsize N           select's set size: descriptors >= N are refused (Windows: at most N
+                           sockets); default: the descriptor limit, raised to the hard limit at
+                           start (Windows: 16384); 1024 is the classic FD_SETSIZE
   --idle-timeout SECONDS   close a connection idle that long in both directions (default 0: never)
   --shutdown-timeout SECONDS
                            on SIGINT/SIGTERM, how long to flush buffered echoes (default 1)

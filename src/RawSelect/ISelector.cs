@@ -10,7 +10,7 @@ namespace RawSelect;
 /// </summary>
 public interface ISelector : IDisposable
 {
-    /// <summary>Whether this socket can be registered at all (select: fd below FD_SETSIZE).</summary>
+    /// <summary>Whether this socket can be registered at all (select: fd below its set size, --fd-setsize).</summary>
     bool CanRegister(SocketHandle socket);
 
     /// <summary>How many sockets can be registered at once.</summary>

@@ -21,6 +21,12 @@ public sealed class Options
     public LogLevel LogLevel { get; private set; } = LogLevel.Info;
     /// <summary>0 = derived from FD_SETSIZE and the descriptor limit at start.</summary>
     public int MaxClients { get; private set; }
+    /// <summary>
+    /// --fd-setsize: the select backend's cap (Unix: descriptors below it; Windows: how many
+    /// sockets). 0 = the descriptor limit (Unix) or 16384 (Windows). Checked against the
+    /// descriptor limit at start, once it has been raised.
+    /// </summary>
+    public int FdSetSize { get; private set; }
     /// <summary>Milliseconds; 0 = connections may idle forever.</summary>
     public long IdleTimeoutMs { get; private set; }
     public long ShutdownTimeoutMs { get; private set; } = 1000;
@@ -123,6 +129,17 @@ public sealed class Options
                         return null;
                     }
                     o.MaxClients = (int)n;
+                    break;
+                }
+                case "--fd-setsize":
+                {
+                    if (Value() is not string v) return null;
+                    if (!TryParseCount(v, out long n) || n < 1 || n > DescriptorLimits.MaxCapacity)
+                    {
+                        box.Text = $"invalid value '{v}' for --fd-setsize: expected a whole number from 1 to the descriptor limit";
+                        return null;
+                    }
+                    o.FdSetSize = (int)n;
                     break;
                 }
                 case "--idle-timeout":

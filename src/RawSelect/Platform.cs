@@ -7,7 +7,9 @@ namespace RawSelect;
 
 /// <summary>
 /// The one place the platform is chosen, once, at start: the seam and the selector backend that
-/// goes with it (--backend). The loop and the handlers are the same everywhere.
+/// goes with it (--backend). The loop and the handlers are the same everywhere. Two steps,
+/// because the selector's capacity depends on the descriptor limit, which is raised through the
+/// seam first.
 /// </summary>
 public static class Platform
 {
@@ -30,41 +32,37 @@ public static class Platform
         _ => "select",
     };
 
-    public static (ISocketApi Api, ISelector Selector) Create(Log log, SelectorBackend backend = SelectorBackend.Select)
+    public static ISocketApi CreateApi()
     {
-        if (Unavailable(backend) is string why) throw new ArgumentException(why, nameof(backend));
         if (OperatingSystem.IsWindows())
         {
             // Winsock: ws2_32 behind the same seam, select on Winsock's own fd_set.
             int r = WinsockSocketApi.Startup(out WinsockSocketApi? winsock);
             if (r < 0) throw new NativeException("WSAStartup", -r, WinsockErrors.Text(-r));
-            return (winsock!, new WinsockSelector(winsock!, log));
+            return winsock!;
         }
-        UnixSocketApi api = UnixSocketApi.Instance;
+        return UnixSocketApi.Instance;
+    }
+
+    /// <param name="capacity">Descriptors (Unix: numbers below it) or sockets (Windows: how
+    /// many) the selector takes: --fd-setsize, by default the descriptor limit, for every backend.
+    /// poll's and epoll's tables, like select's bitmaps, grow with the descriptors really
+    /// registered, so a limit of millions costs nothing until it is used.</param>
+    public static ISelector CreateSelector(ISocketApi api, int capacity, Log log, SelectorBackend backend = SelectorBackend.Select)
+    {
+        if (Unavailable(backend) is string why) throw new ArgumentException(why, nameof(backend));
+        if (api is WinsockSocketApi winsock) return new WinsockSelector(winsock, log, capacity);
         return backend switch
         {
-            SelectorBackend.Poll => (api, new PollSelector(UnixPollApi.Instance, UnixCapacity(api), log)),
-            SelectorBackend.Epoll => (api, new EpollSelector(new UnixEpollApi(), UnixCapacity(api), log)),
-            _ => (api, new SelectSelector(api, log)),
+            SelectorBackend.Poll => new PollSelector(UnixPollApi.Instance, capacity, log),
+            SelectorBackend.Epoll => new EpollSelector(new UnixEpollApi(), capacity, log),
+            _ => new SelectSelector((ISelectApi)api, log, capacity),
         };
     }
 
     /// <summary>
-    /// poll and epoll have no FD_SETSIZE: every descriptor the process may open fits, so their
-    /// capacity is the descriptor limit as it stands now (read after any raise of it). Their
-    /// tables grow with the descriptors really registered, so a limit of millions costs nothing
-    /// until it is used.
-    /// </summary>
-    private static int UnixCapacity(UnixSocketApi api)
-    {
-        long limit = api.DescriptorLimit();
-        if (limit <= 0) return Libc.FD_SETSIZE; // getrlimit cannot fail for RLIMIT_NOFILE; be safe anyway
-        return (int)Math.Min(limit, int.MaxValue);
-    }
-
-    /// <summary>
     /// The seam for what is asked before the server exists (the socket-activation environment):
-    /// the same instance Create returns on Unix; null on Windows, which has no such protocol.
+    /// the same instance CreateApi returns on Unix; null on Windows, which has no such protocol.
     /// </summary>
     public static ISocketApi? ProcessApi => OperatingSystem.IsWindows() ? null : UnixSocketApi.Instance;
 }

@@ -101,10 +101,17 @@ public static class Program
     private static int Serve(Options options, int passed, UserDatabase.Target? dropTo, Log log, Stream stdout, Stream stderr, out long drainDeadline)
     {
         drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
-        (ISocketApi api, ISelector selector) = Platform.Create(log, options.Backend);
+        ISocketApi api = Platform.CreateApi();
+        DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
+        if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
+        {
+            WriteError(stderr, $"rawselect: {OneLine(capacityError)}");
+            return ExitUsage;
+        }
+        ISelector selector = Platform.CreateSelector(api, capacity, log, options.Backend);
         if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
-        using var server = new Server(options, api, selector, log);
+        using var server = new Server(options, api, selector, log) { Limits = limits };
 
         string? bindError = server.Bind(passed);
         if (bindError is not null)

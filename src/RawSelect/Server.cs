@@ -38,6 +38,9 @@ public sealed class Server : ITimer, IDisposable
         _loop.AddTimer(this);
     }
 
+    /// <summary>RLIMIT_NOFILE as found and as raised at start, for the "serving:" line.</summary>
+    public DescriptorLimits.Limits Limits { get; init; }
+
     public ServerContext Context => _cx;
     public EventLoop Loop => _loop;
     public IReadOnlyList<TcpListener> Listeners => _listeners;
@@ -116,6 +119,11 @@ public sealed class Server : ITimer, IDisposable
             _api.SetOption(s, SocketOption.ReuseAddress, 1);
             // Inherited by every accepted socket: echoes leave at once, not after Nagle's wait.
             _api.SetOption(s, SocketOption.NoDelay, 1);
+            // Inherited too (Linux copies the listener's socket flags into each accepted socket;
+            // Winsock gives an accepted socket the listener's properties): urgent bytes then
+            // arrive in the stream, in order, and are echoed like the rest instead of being lost.
+            // The OOB integration tests prove the inheritance on the real accepted sockets.
+            _api.SetOption(s, SocketOption.OobInline, 1);
         }
         // [::] takes IPv6 only, so 0.0.0.0 on the same port can be a listener of its own.
         if (a.Family == AddressFamilyKind.IPv6) _api.SetOption(s, SocketOption.IPv6Only, 1);
@@ -162,6 +170,8 @@ public sealed class Server : ITimer, IDisposable
             log.Begin("info").Append("serving: max-clients=").Append(_cx.MaxClients)
                 .Append(" fd-setsize=").Append(_cx.Selector.Capacity)
                 .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
+                .Append(" descriptor-limit-was=").Append(Limits.SoftWas)
+                .Append(" descriptor-hard-limit=").Append(Limits.Hard)
                 .Append(" buffer-size=").Append(_cx.BufferSize)
                 .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
                 // Last, so the line never reads "select " to a tool looking for select's trace.

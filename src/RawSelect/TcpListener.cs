@@ -61,9 +61,10 @@ public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
         }
         if (!_cx.Selector.CanRegister(conn))
         {
-            // The descriptor number itself is over FD_SETSIZE: it cannot enter an fd_set.
+            // The descriptor number itself is at or past the selector's sets (--fd-setsize): it
+            // cannot enter them.
             c.TcpRefusedFdLimit++;
-            Refuse(conn, peer, "does not fit the selector (FD_SETSIZE)");
+            Refuse(conn, peer, "does not fit the selector (fd-setsize)");
             return;
         }
         TcpConnection tc = _cx.ConnectionPool.Rent(_cx);
@@ -71,7 +72,7 @@ public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
         {
             _cx.ConnectionPool.Return(tc);
             c.TcpRefusedFdLimit++;
-            Refuse(conn, peer, "selector full (FD_SETSIZE)");
+            Refuse(conn, peer, "selector full (fd-setsize)");
             return;
         }
         c.TcpAccepted++;

@@ -8,7 +8,7 @@ namespace RawSelect;
 /// --trace for the Winsock backend: one line per select call, in the shape of
 /// <see cref="SelectTrace"/>'s but with no nfds (Winsock ignores it) and socket handles, not fds:
 /// "trace: select sockets=4 read={284,292,300} write={} timeout=inf -> 1 read={300} write={} waited=12.345ms".
-/// A wait with every set empty, which Winsock cannot select on, shows as "sleep".
+/// Errors by name ("-> -1 EINTR"), as for select(2). A wait with every set empty, which Winsock cannot select on, shows as "sleep".
 /// </summary>
 public sealed class WinsockSelectTrace
 {
@@ -16,8 +16,8 @@ public sealed class WinsockSelectTrace
 
     public WinsockSelectTrace(Log log) => _log = log;
 
-    public void Record(int sockets, in FdSet readGiven, in FdSet writeGiven, long timeoutMicros,
-        int result, in FdSet readReturned, in FdSet writeReturned, long started)
+    public void Record(int sockets, LargeFdSet readGiven, LargeFdSet writeGiven, long timeoutMicros,
+        int result, LargeFdSet readReturned, LargeFdSet writeReturned, long started)
     {
         double waitedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         _log.Begin("trace").Append("select sockets=").Append(sockets);
@@ -26,7 +26,8 @@ public sealed class WinsockSelectTrace
         _log.Append(" timeout=");
         if (timeoutMicros < 0) _log.Append("inf");
         else _log.AppendMs(timeoutMicros / 1000.0);
-        _log.Append(" -> ").Append(result);
+        // The seam returns -errno; the line shows what select(2) itself returned, -1, then the name.
+        _log.Append(" -> ").Append(result < 0 ? -1 : result);
         if (result > 0)
         {
             AppendSet(" read=", readReturned);
@@ -34,7 +35,7 @@ public sealed class WinsockSelectTrace
         }
         else if (result < 0)
         {
-            _log.Append(" errno=").Append(-result);
+            SelectTrace.AppendErrnoName(_log, -result);
         }
         _log.Append(" waited=");
         _log.AppendMs(waitedMs);
@@ -51,7 +52,7 @@ public sealed class WinsockSelectTrace
         _log.End();
     }
 
-    private void AppendSet(string label, in FdSet set)
+    private void AppendSet(string label, LargeFdSet set)
     {
         _log.Append(label).Append('{');
         for (int i = 0; i < set.Count; i++)

@@ -10,8 +10,10 @@ namespace RawSelect;
 /// The Winsock select backend: <see cref="SelectSelector"/>'s twin for an fd_set that is a count
 /// and an array of SOCKETs rather than a bitmap. So:
 /// <list type="bullet">
-/// <item>The limit is a COUNT: at most FD_SETSIZE sockets registered, whatever their handle values
-/// (Windows hands out kernel handle values, multiples of 4, soon far above FD_SETSIZE).</item>
+/// <item>The limit is a COUNT: at most <see cref="Capacity"/> sockets registered (the length of
+/// our fd_array, set at start: --fd-setsize, by default <see cref="DefaultCapacity"/>),
+/// whatever their handle values (Windows hands out kernel handle values, multiples of 4, soon far
+/// above any FD_SETSIZE).</item>
 /// <item>There is no nfds to track: Winsock ignores it.</item>
 /// <item>Winsock fails a select whose sets are all empty (WSAEINVAL) where POSIX sleeps, so with
 /// nothing to watch the backend sleeps for the timeout instead of calling select.</item>
@@ -21,7 +23,7 @@ namespace RawSelect;
 /// </list>
 /// As in Stevens, the interest sets ("allset") are copied into the sets given to select every
 /// call, but only the fd_count entries in use, never the whole 8 KiB. Nothing here allocates
-/// after construction: slots are recycled and the dictionary is sized for FD_SETSIZE.
+/// after construction: slots are recycled and the dictionary is sized for the capacity.
 /// </summary>
 public sealed class WinsockSelector : ISelector
 {
@@ -31,31 +33,51 @@ public sealed class WinsockSelector : ISelector
     /// </summary>
     public const long IdleSleepMicros = 1_000_000;
 
+    /// <summary>
+    /// How many sockets the sets hold when --fd-setsize does not say: Winsock's fd_set with a
+    /// longer array (<see cref="LargeFdSet"/>), which select reads up to fd_count. 16384 serves
+    /// 10,000 clients with room to spare, for 512 KiB in all four sets.
+    /// </summary>
+    public const int DefaultCapacity = 16384;
+
     private readonly IWinsockSelectApi _sys;
     private readonly WinsockSelectTrace? _trace;
-    private readonly Dictionary<nuint, int> _slotOf = new(FdSet.Size);
-    private readonly IEventHandler?[] _handlers = new IEventHandler?[FdSet.Size];
-    private readonly int[] _freeSlots = new int[FdSet.Size];
-    private readonly int[] _firedIndex = new int[FdSet.Size];
-    private readonly long[] _firedStamp = new long[FdSet.Size];
+    private readonly int _capacity;
+    private readonly Dictionary<nuint, int> _slotOf;
+    private readonly IEventHandler?[] _handlers;
+    private readonly int[] _freeSlots;
+    private readonly int[] _firedIndex;
+    private readonly long[] _firedStamp;
     private int _freeCount;
     private long _stamp;
-    private FdSet _readInterest;
-    private FdSet _writeInterest;
-    private FdSet _readReady;
-    private FdSet _writeReady;
+    private readonly LargeFdSet _readInterest;
+    private readonly LargeFdSet _writeInterest;
+    private readonly LargeFdSet _readReady;
+    private readonly LargeFdSet _writeReady;
 
-    public WinsockSelector(IWinsockSelectApi sys, Log? traceLog = null)
+    /// <param name="capacity">How many sockets may be registered at once: the fd_array length.</param>
+    public WinsockSelector(IWinsockSelectApi sys, Log? traceLog = null, int capacity = FdSet.Size)
     {
+        if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "at least one socket");
         _sys = sys;
+        _capacity = capacity;
+        _slotOf = new Dictionary<nuint, int>(capacity);
+        _handlers = new IEventHandler?[capacity];
+        _freeSlots = new int[capacity];
+        _firedIndex = new int[capacity];
+        _firedStamp = new long[capacity];
+        _readInterest = new LargeFdSet(capacity);
+        _writeInterest = new LargeFdSet(capacity);
+        _readReady = new LargeFdSet(capacity);
+        _writeReady = new LargeFdSet(capacity);
         if (traceLog is { Trace: true }) _trace = new WinsockSelectTrace(traceLog);
-        for (int i = 0; i < FdSet.Size; i++) _freeSlots[i] = FdSet.Size - 1 - i;
-        _freeCount = FdSet.Size;
+        for (int i = 0; i < capacity; i++) _freeSlots[i] = capacity - 1 - i;
+        _freeCount = capacity;
     }
 
-    public int Capacity => FdSet.Size;
+    public int Capacity => _capacity;
 
-    public int Count => FdSet.Size - _freeCount;
+    public int Count => _capacity - _freeCount;
 
     /// <summary>A count limit: any valid handle fits while a slot is free.</summary>
     public bool CanRegister(SocketHandle socket) => socket.IsValid && _freeCount > 0;
@@ -89,7 +111,7 @@ public sealed class WinsockSelector : ISelector
 
     /// <summary>
     /// Brings a socket's membership of each interest set in line with interest. Finding it is a
-    /// linear (vectorised) search of at most FD_SETSIZE handles, as FD_ISSET is on Windows; each
+    /// linear (vectorised) search of at most Capacity handles, as FD_ISSET is on Windows; each
     /// set can never overflow, since no more sockets are registered than one set holds.
     /// </summary>
     private void Apply(nuint s, Interest interest)
@@ -119,12 +141,12 @@ public sealed class WinsockSelector : ISelector
             return 0;
         }
 
-        _readReady.CopyFrom(in _readInterest);
-        _writeReady.CopyFrom(in _writeInterest);
+        _readReady.CopyFrom(_readInterest);
+        _writeReady.CopyFrom(_writeInterest);
 
-        int n = _sys.Select(ref _readReady, ref _writeReady, timeoutMicros);
+        int n = _sys.Select(_readReady, _writeReady, timeoutMicros);
 
-        _trace?.Record(Count, in _readInterest, in _writeInterest, timeoutMicros, n, in _readReady, in _writeReady, started);
+        _trace?.Record(Count, _readInterest, _writeInterest, timeoutMicros, n, _readReady, _writeReady, started);
         if (n <= 0) return n;
 
         // One event per socket, readable and writable merged: a stamp per slot says whether this

@@ -24,6 +24,7 @@ public static partial class Libc
     public const int SO_ACCEPTCONN = 30;
     public const int SO_PROTOCOL = 38;
     public const int SO_DOMAIN = 39;
+    public const int SO_OOBINLINE = 10;
 
     public const int IPPROTO_TCP = 6;
     public const int IPPROTO_UDP = 17;
@@ -33,6 +34,7 @@ public static partial class Libc
     public const int TCP_NODELAY = 1;
     public const int IPV6_V6ONLY = 26;
 
+    public const int MSG_OOB = 0x1;
     public const int MSG_TRUNC = 0x20;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;

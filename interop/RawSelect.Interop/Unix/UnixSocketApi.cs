@@ -29,6 +29,7 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
             SocketOption.NoDelay => (Libc.IPPROTO_TCP, Libc.TCP_NODELAY),
             SocketOption.ReceiveBuffer => (Libc.SOL_SOCKET, Libc.SO_RCVBUF),
             SocketOption.SendBuffer => (Libc.SOL_SOCKET, Libc.SO_SNDBUF),
+            SocketOption.OobInline => (Libc.SOL_SOCKET, Libc.SO_OOBINLINE),
             _ => (-1, -1),
         };
         if (level < 0) return -Errno.EINVAL;
@@ -216,6 +217,23 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
         return r.rlim_cur > long.MaxValue ? long.MaxValue : (long)r.rlim_cur;
     }
 
+    public int GetDescriptorLimits(out long soft, out long hard)
+    {
+        RLimit r;
+        if (Libc.getrlimit(Libc.RLIMIT_NOFILE, &r) < 0) { soft = hard = 0; return Fail(); }
+        soft = r.rlim_cur > long.MaxValue ? long.MaxValue : (long)r.rlim_cur;
+        hard = r.rlim_max > long.MaxValue ? long.MaxValue : (long)r.rlim_max;
+        return 0;
+    }
+
+    public int SetDescriptorLimits(long soft, long hard)
+    {
+        RLimit r;
+        r.rlim_cur = soft == long.MaxValue ? RLimit.RLIM_INFINITY : (ulong)soft;
+        r.rlim_max = hard == long.MaxValue ? RLimit.RLIM_INFINITY : (ulong)hard;
+        return Libc.setrlimit(Libc.RLIMIT_NOFILE, &r) < 0 ? Fail() : 0;
+    }
+
     /// <summary>
     /// POSIX hands out the lowest free descriptor, so a fresh one's number is how many are open
     /// below it. Holes (a descriptor closed early by the runtime) only make this an overestimate,
@@ -338,12 +356,15 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
 
     public int SetUid(uint uid) => Libc.setuid(uid) < 0 ? Fail() : 0;
 
-    public int Select(int nfds, ref FdSet readfds, ref FdSet writefds, long timeoutMicros)
+    public int Select(int nfds, LargeFdSet readfds, LargeFdSet writefds, long timeoutMicros)
     {
+        // The kernel writes ceil(nfds/64) words of each set: never hand it fewer.
+        int words = (int)(((long)nfds + 63) >> 6);
+        if (nfds < 0 || words > readfds.AllocatedWords || words > writefds.AllocatedWords) return -Errno.EINVAL;
         // A fresh timeval on every call: Linux writes the time left back into it.
         TimeVal tv = TimeVal.FromMicroseconds(timeoutMicros < 0 ? 0 : timeoutMicros);
-        fixed (FdSet* r = &readfds)
-        fixed (FdSet* w = &writefds)
+        fixed (ulong* r = readfds.Words)
+        fixed (ulong* w = writefds.Words)
         {
             int n = Libc.select(nfds, r, w, null, timeoutMicros < 0 ? null : &tv);
             return n < 0 ? Fail() : n;

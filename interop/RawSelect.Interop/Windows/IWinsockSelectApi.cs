@@ -12,9 +12,9 @@ public interface IWinsockSelectApi
     /// There is no nfds: Winsock ignores it. At least one set must hold a socket (Winsock fails
     /// a call with every set empty). The implementation builds a fresh timeval every call.
     /// Returns the number of ready sockets (once per set), 0 on timeout, or -errno with the
-    /// WSAE* code mapped to its POSIX name. The sets are rewritten to hold the ready sockets.
+    /// WSAE* code mapped to its POSIX name. The sets are rewritten in place to hold the ready sockets.
     /// </summary>
-    int Select(ref FdSet readfds, ref FdSet writefds, long timeoutMicros);
+    int Select(LargeFdSet readfds, LargeFdSet writefds, long timeoutMicros);
 
     /// <summary>
     /// Sleeps for timeoutMicros (never negative: the selector bounds an endless wait), standing

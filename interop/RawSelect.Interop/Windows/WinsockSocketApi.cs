@@ -115,6 +115,7 @@ public sealed unsafe class WinsockSocketApi : ISocketApi, IWinsockSelectApi, IDi
             SocketOption.NoDelay => (Ws2_32.IPPROTO_TCP, Ws2_32.TCP_NODELAY),
             SocketOption.ReceiveBuffer => (Ws2_32.SOL_SOCKET, Ws2_32.SO_RCVBUF),
             SocketOption.SendBuffer => (Ws2_32.SOL_SOCKET, Ws2_32.SO_SNDBUF),
+            SocketOption.OobInline => (Ws2_32.SOL_SOCKET, Ws2_32.SO_OOBINLINE),
             _ => (-1, -1),
         };
         if (level == -1) return -Errno.EINVAL;
@@ -288,12 +289,12 @@ public sealed unsafe class WinsockSocketApi : ISocketApi, IWinsockSelectApi, IDi
 
     public string ErrorText(int errno) => WinsockErrors.Text(errno);
 
-    public int Select(ref FdSet readfds, ref FdSet writefds, long timeoutMicros)
+    public int Select(LargeFdSet readfds, LargeFdSet writefds, long timeoutMicros)
     {
         // A fresh timeval every call, as on Linux, though Winsock does not write it back.
         TimeVal tv = TimeVal.FromMicroseconds(timeoutMicros);
-        fixed (FdSet* r = &readfds)
-        fixed (FdSet* w = &writefds)
+        fixed (ulong* r = readfds.Raw)
+        fixed (ulong* w = writefds.Raw)
         {
             // nfds is ignored by Winsock: 0 says so. Null sets are allowed, empty ones too, as
             // long as one set holds a socket.

@@ -43,6 +43,7 @@ public static partial class Ws2_32
     public const int SO_EXCLUSIVEADDRUSE = ~SO_REUSEADDR; // -5: (int)(~SO_REUSEADDR)
     public const int SO_SNDBUF = 0x1001; // Linux: 7
     public const int SO_RCVBUF = 0x1002; // Linux: 8
+    public const int SO_OOBINLINE = 0x0100; // Linux: 10
     public const int TCP_NODELAY = 0x0001;
     public const int IPV6_V6ONLY = 27; // Linux: 26
 

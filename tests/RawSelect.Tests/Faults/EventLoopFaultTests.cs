@@ -27,12 +27,10 @@ public class EventLoopFaultTests
         var rec = new Recorder();
         h.Selector.Add(Harness.Fd(7), Interest.Read, rec);
         int call = 0;
-        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(ci =>
+        h.Sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(ci =>
         {
             if (call++ == 0) return -Errno.EINTR;
-            var r = new FdSet(); r.Set(7);
-            ci[1] = r; ci[2] = new FdSet();
-            return 1;
+            return Harness.Ready(ci, [7], []);
         });
 
         loop.RunOnce();
@@ -47,7 +45,7 @@ public class EventLoopFaultTests
     {
         var h = new Harness();
         EventLoop loop = Loop(h);
-        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(-Errno.EBADF);
+        h.Sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(-Errno.EBADF);
         var e = Assert.Throws<NativeException>(loop.RunOnce);
         Assert.Equal(Errno.EBADF, e.Errno);
     }
@@ -76,7 +74,7 @@ public class EventLoopFaultTests
         var h = new Harness();
         EventLoop loop = Loop(h);
         long seen = 0;
-        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>())
+        h.Sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>())
             .Returns(ci => { seen = ci.ArgAt<long>(3); return 0; });
         loop.RunOnce();
         Assert.True(seen < 0, "an idle server must not wake up periodically");
@@ -89,11 +87,10 @@ public class EventLoopFaultTests
         EventLoop loop = Loop(h);
         h.Selector.Add(Harness.Fd(8), Interest.Read, new Recorder());
         var given = new List<bool>();
-        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(ci =>
+        h.Sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(ci =>
         {
-            given.Add(ci.ArgAt<FdSet>(1).IsSet(8));
-            ci[1] = new FdSet(); // select clears what is not ready
-            return 0;
+            given.Add(ci.ArgAt<LargeFdSet>(1).IsSet(8));
+            return Harness.Ready(ci, [], []); // select clears what is not ready
         });
         loop.RunOnce();
         loop.RunOnce();
@@ -108,12 +105,9 @@ public class EventLoopFaultTests
         h.Selector.Add(Harness.Fd(5), Interest.ReadWrite, a);
         h.Selector.Add(Harness.Fd(64), Interest.Read, b);
         h.Selector.Add(Harness.Fd(1023), Interest.Write, c);
-        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(ci =>
+        h.Sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(ci =>
         {
-            var r = new FdSet(); r.Set(5); r.Set(64);
-            var w = new FdSet(); w.Set(5); w.Set(1023);
-            ci[1] = r; ci[2] = w;
-            return 4;
+            return Harness.Ready(ci, [5, 64], [5, 1023]);
         });
         var fired = new ReadyEvent[8];
         int n = h.Selector.Wait(-1, fired);
@@ -163,13 +157,11 @@ public class EventLoopFaultTests
         var rec = new TimeRecorder(() => seen = clock.Now);
         h.Selector.Add(Harness.Fd(7), Interest.Read, rec);
         long afterWait = 0;
-        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(ci =>
+        h.Sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(ci =>
         {
             Thread.Sleep(30); // a wait that takes time, as a real one does
             afterWait = Environment.TickCount64;
-            var r = new FdSet(); r.Set(7);
-            ci[1] = r; ci[2] = new FdSet();
-            return 1;
+            return Harness.Ready(ci, [7], []);
         });
         loop.RunOnce();
         Assert.True(seen >= afterWait, $"handler saw {seen}, the wait ended at {afterWait}");

@@ -1,4 +1,5 @@
 using NSubstitute;
+using NSubstitute.Core;
 using RawSelect.Interop;
 using RawSelect.Interop.Unix;
 
@@ -31,6 +32,29 @@ public sealed class Harness
     }
 
     public static SocketHandle Fd(int fd) => SocketHandle.FromFd(fd);
+
+    /// <summary>
+    /// Inside a substituted Select: does what the kernel does to the sets it is given (rewrites
+    /// the words below nfds to hold only the ready descriptors) and returns the count.
+    /// </summary>
+    public static int Ready(CallInfo ci, int[] read, int[] write)
+    {
+        int words = (ci.ArgAt<int>(0) + 63) >> 6;
+        LargeFdSet r = ci.ArgAt<LargeFdSet>(1), w = ci.ArgAt<LargeFdSet>(2);
+        r.Words[..words].Clear();
+        w.Words[..words].Clear();
+        foreach (int fd in read) r.Set(fd);
+        foreach (int fd in write) w.Set(fd);
+        return read.Length + write.Length;
+    }
+
+    /// <summary>A copy of a set as it is now (the selector reuses its sets call after call).</summary>
+    public static LargeFdSet Snapshot(LargeFdSet s)
+    {
+        var copy = new LargeFdSet(s.Capacity);
+        copy.CopyFrom(s, s.AllocatedWords);
+        return copy;
+    }
 
     /// <summary>recv answers come from this queue: a byte[] is data, an int is -errno (0 = EOF).</summary>
     public void RecvReturns(int fd, params object[] answers)

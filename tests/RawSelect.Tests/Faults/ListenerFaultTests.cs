@@ -155,19 +155,19 @@ public class ListenerFaultTests
 /// <summary>Records the read/write sets the selector hands to select.</summary>
 public sealed class FdSetCapture
 {
-    public RawSelect.Interop.Unix.FdSet Read;
-    public RawSelect.Interop.Unix.FdSet Write;
+    public RawSelect.Interop.Unix.LargeFdSet Read = new(1);
+    public RawSelect.Interop.Unix.LargeFdSet Write = new(1);
     public int Nfds;
 
     public static FdSetCapture On(Harness h)
     {
         var cap = new FdSetCapture();
-        h.Sys.Select(Arg.Any<int>(), ref Arg.Any<RawSelect.Interop.Unix.FdSet>(), ref Arg.Any<RawSelect.Interop.Unix.FdSet>(), Arg.Any<long>())
+        h.Sys.Select(Arg.Any<int>(), Arg.Any<RawSelect.Interop.Unix.LargeFdSet>(), Arg.Any<RawSelect.Interop.Unix.LargeFdSet>(), Arg.Any<long>())
             .Returns(ci =>
             {
                 cap.Nfds = ci.ArgAt<int>(0);
-                cap.Read = ci.ArgAt<RawSelect.Interop.Unix.FdSet>(1);
-                cap.Write = ci.ArgAt<RawSelect.Interop.Unix.FdSet>(2);
+                cap.Read = Harness.Snapshot(ci.ArgAt<RawSelect.Interop.Unix.LargeFdSet>(1));
+                cap.Write = Harness.Snapshot(ci.ArgAt<RawSelect.Interop.Unix.LargeFdSet>(2));
                 return 0;
             });
         return cap;

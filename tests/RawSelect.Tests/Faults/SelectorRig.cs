@@ -56,11 +56,11 @@ public abstract class SelectorRig
         public SelectRig()
         {
             _selector = new SelectSelector(_sys);
-            _sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(ci =>
+            _sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(ci =>
             {
                 Waits++;
                 int nfds = ci.ArgAt<int>(0);
-                FdSet r = ci.ArgAt<FdSet>(1), w = ci.ArgAt<FdSet>(2);
+                LargeFdSet r = ci.ArgAt<LargeFdSet>(1), w = ci.ArgAt<LargeFdSet>(2);
                 LastTimeoutMicros = ci.ArgAt<long>(3) < 0 ? -1 : ci.ArgAt<long>(3);
                 Watched.Clear();
                 for (int fd = 0; fd < nfds; fd++)
@@ -70,17 +70,20 @@ public abstract class SelectorRig
                 }
                 object a = Answer();
                 if (a is int errno) return -errno;
-                var rr = new FdSet();
-                var ww = new FdSet();
-                int n = 0;
+                var rr = new List<int>();
+                var ww = new List<int>();
                 foreach (Ready x in (Ready[])a)
                 {
                     // fs/select.c: POLLIN|POLLHUP|POLLERR count as readable, POLLOUT|POLLERR as writable.
-                    if (r.IsSet(x.Fd) && (x.Read || x.Hangup || x.Error)) { rr.Set(x.Fd); n++; }
-                    if (w.IsSet(x.Fd) && (x.Write || x.Error)) { ww.Set(x.Fd); n++; }
+                    if (r.IsSet(x.Fd) && (x.Read || x.Hangup || x.Error)) rr.Add(x.Fd);
+                    if (w.IsSet(x.Fd) && (x.Write || x.Error)) ww.Add(x.Fd);
                 }
-                ci[1] = rr;
-                ci[2] = ww;
+                // Like the kernel: the sets given are rewritten in place with the ready descriptors.
+                r.Zero();
+                w.Zero();
+                foreach (int fd in rr) r.Set(fd);
+                foreach (int fd in ww) w.Set(fd);
+                int n = rr.Count + ww.Count;
                 return n;
             });
         }

@@ -19,6 +19,7 @@ public static class EchoClient
     {
         var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBufferSize > 0) s.ReceiveBufferSize = receiveBufferSize;
+        LoopbackSource.Bind(s, ep);
         s.Connect(ep);
         s.ReceiveTimeout = (int)Timeout.TotalMilliseconds;
         s.SendTimeout = (int)Timeout.TotalMilliseconds;

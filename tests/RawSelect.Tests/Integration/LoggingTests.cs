@@ -47,7 +47,8 @@ public sealed partial class LoggingTests
     [GeneratedRegex(@"^trace: t=\d+ select nfds=(?<nfds>\d+) read=\{(?<r>[\d,]*)\} write=\{(?<w>[\d,]*)\} timeout=(?:inf|\d+\.\d+ms) -> (?<n>-?\d+)(?: read=\{(?<rr>[\d,]*)\} write=\{(?<wr>[\d,]*)\})?(?: [A-Z][A-Z0-9]+| errno=\d+)? waited=\d+\.\d+ms$")]
     private static partial Regex SelectLine();
 
-    private const int FdSetSize = 1024;
+    [GeneratedRegex(@"fd-setsize=(\d+)")]
+    private static partial Regex FdSetSizeKey();
 
     private static HashSet<int> Fds(Group g) =>
         g.Success && g.Value.Length > 0 ? g.Value.Split(',').Select(int.Parse).ToHashSet() : new HashSet<int>();
@@ -62,6 +63,9 @@ public sealed partial class LoggingTests
         Assert.Equal(0, code);
 
         string[] lines = server.Stderr.Split('\n').Where(l => l.Contains("select ")).ToArray();
+        Match cap = FdSetSizeKey().Match(server.Stderr);
+        Assert.True(cap.Success, $"no fd-setsize= in the serving line:\n{server.Stderr}");
+        int fdSetSize = int.Parse(cap.Groups[1].Value);
         _out.WriteLine($"{lines.Length} select lines; first and last:\n{lines.FirstOrDefault()}\n{lines.LastOrDefault()}");
         Assert.True(lines.Length >= 5, $"expected a trace line per select call, got {lines.Length}:\n{server.Stderr}");
 
@@ -77,7 +81,7 @@ public sealed partial class LoggingTests
             // highest by more while a registered descriptor has no interest, e.g. a paused listener.)
             int highest = r.Concat(w).DefaultIfEmpty(-1).Max();
             Assert.True(nfds > highest, $"nfds={nfds} does not cover descriptor {highest}: {line}");
-            Assert.True(nfds <= FdSetSize, $"nfds={nfds} is beyond FD_SETSIZE: {line}");
+            Assert.True(nfds <= fdSetSize, $"nfds={nfds} is beyond the selector's capacity {fdSetSize}: {line}");
             if (n > 0)
             {
                 HashSet<int> rr = Fds(m.Groups["rr"]), wr = Fds(m.Groups["wr"]);

@@ -21,10 +21,11 @@ public sealed class DescriptorLimitTests
     public DescriptorLimitTests(ITestOutputHelper output) => _out = output;
 
     /// <summary>
-    /// ulimit -n 4096 lets accept(2) hand out descriptors past 1023, which select(2) cannot
-    /// watch: FD_SET on one writes past the fd_set. The server must close such connections at
-    /// once. With the default limit the derived --max-clients (or FD_SETSIZE) refuses them; with
-    /// --max-clients 2000 only the FD_SETSIZE check at registration stands in the way.
+    /// --fd-setsize 1024, the classic server: ulimit -n 4096 lets accept(2) hand out descriptors
+    /// past 1023, which a 1024-bit fd_set cannot hold: FD_SET on one writes past it. The server
+    /// must close such connections at once. With the default limit the derived --max-clients (or
+    /// the set size) refuses them; with --max-clients 2000 only the check at registration stands
+    /// in the way, and the refusals are counted as tcp_refused_fd_limit.
     /// </summary>
     [Theory]
     [InlineData("derived")]
@@ -34,8 +35,9 @@ public sealed class DescriptorLimitTests
         const int Clients = 1100;
         Robust.EnsureDescriptorLimit(3 * Clients);
         string[] extra = maxClients == "derived" ? [] : ["--max-clients", maxClients];
-        using var server = ServerProcess.Start(["--tcp", "127.0.0.1:0", "--no-udp", "--log-level", "info", .. extra],
+        using var server = ServerProcess.Start(["--tcp", "127.0.0.1:0", "--no-udp", "--log-level", "info", "--fd-setsize", "1024", .. extra],
             shellPrefix: "ulimit -n 4096");
+        Assert.Contains("fd-setsize=1024 descriptor-limit=4096", server.Stderr);
         int baseFds = server.OpenDescriptors();
         var clients = new List<Socket>();
         try

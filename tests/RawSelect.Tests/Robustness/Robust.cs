@@ -88,7 +88,34 @@ public static partial class Robust
     public static Socket Connect(IPEndPoint ep, int receiveTimeoutMs = 5000)
     {
         var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        LoopbackSource.Bind(s, ep);
         s.Connect(ep);
+        s.ReceiveTimeout = receiveTimeoutMs;
+        s.SendTimeout = 10_000;
+        return s;
+    }
+
+    /// <summary>Source addresses the many-connection tests spread over: 127.0.0.2 .. 127.0.0.17.</summary>
+    public const int SourceAddresses = 16;
+
+    /// <summary>
+    /// Connects from 127.0.0.(2 + index % 16) rather than 127.0.0.1, so that thousands of
+    /// connections (and the TIME_WAIT sockets they leave) share the ephemeral port range of 16
+    /// source addresses: a suite started right after heavy loopback churn still finds ports.
+    /// </summary>
+    public static Socket ConnectFrom(IPEndPoint ep, int index, int receiveTimeoutMs = 5000)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            s.Bind(new IPEndPoint(new IPAddress(new byte[] { 127, 0, 0, (byte)(2 + index % SourceAddresses) }), 0));
+            s.Connect(ep);
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
         s.ReceiveTimeout = receiveTimeoutMs;
         s.SendTimeout = 10_000;
         return s;

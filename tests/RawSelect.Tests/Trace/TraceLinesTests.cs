@@ -104,11 +104,12 @@ public class TraceLinesTests
             .Returns(ci => { ci[0] = Harness.Fd(3); ci[1] = Harness.Fd(4); return 0; });
         var sys = Substitute.For<ISelectApi>();
         int call = 0;
-        sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(ci =>
+        sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(ci =>
         {
             if (call++ == 0) return -Errno.EINTR;
-            var r = new FdSet(); r.Set(3);
-            ci[1] = r; ci[2] = new FdSet();
+            LargeFdSet r = ci.ArgAt<LargeFdSet>(1);
+            r.Zero(); r.Set(3);
+            ci.ArgAt<LargeFdSet>(2).Zero();
             return 1;
         });
         var sel = new TracingSelector(new SelectSelector(sys), log);
@@ -134,7 +135,7 @@ public class TraceLinesTests
         api.OpenWakePair(out Arg.Any<SocketHandle>(), out Arg.Any<SocketHandle>())
             .Returns(ci => { ci[0] = Harness.Fd(3); ci[1] = Harness.Fd(4); return 0; });
         var sys = Substitute.For<ISelectApi>();
-        sys.Select(Arg.Any<int>(), ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), Arg.Any<long>()).Returns(0);
+        sys.Select(Arg.Any<int>(), Arg.Any<LargeFdSet>(), Arg.Any<LargeFdSet>(), Arg.Any<long>()).Returns(0);
         var loop = new EventLoop(api, new SelectSelector(sys), new Counters(), log);
         loop.RunOnce();
         Assert.Empty(Lines(log, ms));

@@ -86,6 +86,8 @@ public class OptionsTests
     [InlineData("'65536'", "--backlog", "65536")]
     [InlineData("' 5'", "--backlog", " 5")]
     [InlineData("'1e3'", "--backlog", "1e3")]
+    [InlineData("'0'", "--fd-setsize", "0")]
+    [InlineData("'-3'", "--fd-setsize", "-3")]
     [InlineData("'0'", "--max-clients", "0")]
     [InlineData("'x'", "--max-clients", "x")]
     [InlineData("'-5'", "--idle-timeout", "-5")]

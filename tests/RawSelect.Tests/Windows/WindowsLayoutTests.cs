@@ -92,7 +92,7 @@ public unsafe class WindowsLayoutTests
         ["SOCK_STREAM"] = 1, ["SOCK_DGRAM"] = 2,
         ["IPPROTO_TCP"] = 6, ["IPPROTO_UDP"] = 17, ["IPPROTO_IPV6"] = 41,
         ["SOL_SOCKET"] = 0xffff, ["SO_REUSEADDR"] = 4, ["SO_EXCLUSIVEADDRUSE"] = -5,
-        ["SO_SNDBUF"] = 0x1001, ["SO_RCVBUF"] = 0x1002, ["TCP_NODELAY"] = 1, ["IPV6_V6ONLY"] = 27,
+        ["SO_SNDBUF"] = 0x1001, ["SO_RCVBUF"] = 0x1002, ["SO_OOBINLINE"] = 0x0100, ["TCP_NODELAY"] = 1, ["IPV6_V6ONLY"] = 27,
         ["FIONBIO"] = unchecked((int)0x8004667E), ["SIO_UDP_CONNRESET"] = 0x9800000C,
         ["WSA_FLAG_OVERLAPPED"] = 1, ["WSA_FLAG_NO_HANDLE_INHERIT"] = 0x80,
         ["SD_RECEIVE"] = 0, ["SD_SEND"] = 1, ["SD_BOTH"] = 2,

@@ -6,10 +6,11 @@ using Xunit.Abstractions;
 namespace RawSelect.Tests.Windows;
 
 /// <summary>
-/// More clients than one Winsock fd_set holds (FD_SETSIZE = 1024 sockets, a count): the extra
+/// With --fd-setsize 1024, more clients than the fd_set holds (1024 sockets, a count): the extra
 /// ones are accepted and closed at once (refused politely, counted, logged), the others keep
-/// being served, and a slot freed by a leaving client is used again. Each test has its own
-/// server so the counts start from zero.
+/// being served, and a slot freed by a leaving client is used again. Without it, the sets hold
+/// 16384 sockets and 1200 clients are all served. Each test has its own server so the counts
+/// start from zero.
 /// </summary>
 [Collection(WineCollection.Name)]
 public sealed partial class WineCapacityTests : IClassFixture<WinePrefixUser>
@@ -29,7 +30,7 @@ public sealed partial class WineCapacityTests : IClassFixture<WinePrefixUser>
     public void Clients_beyond_the_derived_max_clients_are_refused_and_the_rest_keep_working()
     {
         _prefix.Prefix.EnsureReady();
-        using WineServer server = WineServer.Start(["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"], 2, TimeSpan.FromSeconds(90));
+        using WineServer server = WineServer.Start(["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--fd-setsize", "1024"], 2, TimeSpan.FromSeconds(90));
         TimingLog.Write(_out, $"exec to listening: {server.StartupTime.TotalMilliseconds:0} ms");
         // The server derives max-clients from the selector's capacity (1024 sockets) less what it
         // holds itself, and says so at start.
@@ -45,9 +46,70 @@ public sealed partial class WineCapacityTests : IClassFixture<WinePrefixUser>
         // --max-clients larger than the fd_set: now the Winsock selector's own limit, a count of
         // registered sockets, is what stops admission. It holds the wake-up socket and the
         // listener, so 1022 clients fit.
-        using WineServer server = WineServer.Start(["--tcp", "127.0.0.1:0", "--no-udp", "--max-clients", "100000"], 1, TimeSpan.FromSeconds(90));
+        using WineServer server = WineServer.Start(["--tcp", "127.0.0.1:0", "--no-udp", "--max-clients", "100000", "--fd-setsize", "1024"], 1, TimeSpan.FromSeconds(90));
         TimingLog.Write(_out, $"exec to listening: {server.StartupTime.TotalMilliseconds:0} ms");
         CheckOverflow(server, FdSetSize - 2, refusedCounter: "tcp_refused_fd_limit");
+    }
+
+    [WineFact]
+    public void Without_fd_setsize_1200_clients_are_all_served_and_urgent_bytes_echo_in_order()
+    {
+        const int Many = 1200;
+        _prefix.Prefix.EnsureReady();
+        using WineServer server = WineServer.Start(["--tcp", "127.0.0.1:0", "--no-udp"], 1, TimeSpan.FromSeconds(90));
+        string serving = server.WaitForStderr("serving:", TimeSpan.FromSeconds(30));
+        Assert.Contains("fd-setsize=16384", serving);
+        var clients = new List<Socket>();
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            for (int i = 0; i < Many; i++)
+            {
+                clients.Add(Clients.Connect(server.Tcp));
+                if (i % 64 == 63) Assert.Equal(new byte[] { 1 }, Clients.RoundTrip(clients[i - 63], [1]));
+            }
+            TimingLog.Write(_out, $"{Many} connections to rawselect.exe under Wine: {sw.ElapsedMilliseconds} ms");
+            sw.Restart();
+            for (int i = 0; i < Many; i++) clients[i].Send(BitConverter.GetBytes(i));
+            var back = new byte[4];
+            for (int i = 0; i < Many; i++)
+            {
+                for (int off = 0; off < 4;)
+                {
+                    int n = clients[i].Receive(back, off, 4 - off, SocketFlags.None);
+                    Assert.True(n > 0, $"client {i} was closed: past 1024 sockets?");
+                    off += n;
+                }
+                Assert.Equal(i, BitConverter.ToInt32(back));
+            }
+            TimingLog.Write(_out, $"{Many} clients each echoed at once under Wine: {sw.ElapsedMilliseconds} ms");
+
+            // SO_OOBINLINE through the Winsock seam: the urgent byte comes back between the others.
+            Socket u = clients[Many - 1];
+            u.Send("AB"u8);
+            Thread.Sleep(20);
+            u.Send("!"u8, SocketFlags.OutOfBand);
+            Thread.Sleep(20);
+            u.Send("CD"u8);
+            var got = new byte[5];
+            for (int off = 0; off < 5;)
+            {
+                int n = u.Receive(got, off, 5 - off, SocketFlags.None);
+                Assert.True(n > 0, "the urgent-data client was closed");
+                off += n;
+            }
+            Assert.Equal("AB!CD", System.Text.Encoding.ASCII.GetString(got));
+
+            Assert.Equal(0, server.StopWithCtrlC(TimeSpan.FromSeconds(20)));
+            string err = server.Stderr;
+            Assert.Equal(0, Counter(err, "tcp_refused_fd_limit"));
+            Assert.Equal(0, Counter(err, "tcp_refused_max_clients"));
+            Assert.Equal(Many, Counter(err, "tcp_accepted"));
+        }
+        finally
+        {
+            foreach (Socket c in clients) c.Dispose();
+        }
     }
 
     private void CheckOverflow(WineServer server, int capacity, string refusedCounter)

@@ -43,7 +43,7 @@ public sealed class WineEchoTests : IClassFixture<DefaultWineServer>
         Assert.Equal(hello, Clients.RoundTrip(c, hello));
         // Only the Winsock seam reports the 2^24 handle ceiling as its descriptor limit; the libc
         // one reports RLIMIT_NOFILE. So the platform choice really happened.
-        Assert.Contains("fd-setsize=1024 descriptor-limit=16777216", Server.WaitForStderr("serving:", TimeSpan.FromSeconds(30)));
+        Assert.Contains("fd-setsize=16384 descriptor-limit=16777216", Server.WaitForStderr("serving:", TimeSpan.FromSeconds(30)));
     }
 
     [WineFact]

@@ -21,36 +21,30 @@ public class WinsockSelectorTests
 
     private static SocketHandle H(ulong value) => new((nuint)value);
 
-    private static ulong[] Items(in FdSet s)
+    private static ulong[] Items(LargeFdSet s)
     {
         var a = new ulong[s.Count];
         for (int i = 0; i < a.Length; i++) a[i] = s[i];
         return a;
     }
 
-    private static FdSet SetOf(params ulong[] handles)
-    {
-        FdSet s = default;
-        foreach (ulong h in handles) Assert.True(s.Add((nuint)h));
-        return s;
-    }
-
     /// <summary>Each select call records what it was given, then returns these ready sets (or -errno).</summary>
     private void SelectReturns(params (ulong[] Read, ulong[] Write, int Result)[] answers)
     {
         var q = new Queue<(ulong[] Read, ulong[] Write, int Result)>(answers);
-        FdSet r = default, w = default;
-        _sys.Select(ref r, ref w, 0).ReturnsForAnyArgs(ci =>
+        _sys.Select(null!, null!, 0).ReturnsForAnyArgs(ci =>
         {
-            FdSet read = (FdSet)ci[0], write = (FdSet)ci[1];
+            LargeFdSet read = (LargeFdSet)ci[0], write = (LargeFdSet)ci[1];
             _given.Add((Items(read), Items(write), (long)ci[2]));
             (ulong[] rr, ulong[] ww, int result) = q.Count > 0 ? q.Dequeue() : ([], [], 0);
             if (result > 0)
             {
                 // Winsock keeps only the ready handles, packed at the front, and counts each
-                // socket once per set.
-                ci[0] = SetOf(rr);
-                ci[1] = SetOf(ww);
+                // socket once per set: it rewrites the sets in place.
+                read.Zero();
+                write.Zero();
+                foreach (ulong h in rr) Assert.True(read.Add((nuint)h));
+                foreach (ulong h in ww) Assert.True(write.Add((nuint)h));
             }
             return result;
         });
@@ -179,7 +173,7 @@ public class WinsockSelectorTests
         _sel.Add(H(40), Interest.None, Handler());
         Assert.Equal(0, _sel.Wait(1_000, new ReadyEvent[4]));
 
-        _sys.DidNotReceiveWithAnyArgs().Select(ref Arg.Any<FdSet>(), ref Arg.Any<FdSet>(), default);
+        _sys.DidNotReceiveWithAnyArgs().Select(null!, null!, default);
         Received.InOrder(() =>
         {
             _sys.Sleep(250_000);
@@ -293,5 +287,17 @@ public class WinsockSelectorTests
         string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
         Assert.Matches(@"trace: t=\d+ sleep \(every set empty: Winsock select would fail\) timeout=2\.000ms", text);
         Assert.Matches(@"trace: t=\d+ select sockets=2 read=\{260\} write=\{264\} timeout=inf -> 1 read=\{260\} write=\{\} waited=", text);
+    }
+
+    [Fact]
+    public void Trace_shows_a_failed_select_as_minus_one_and_the_errno_name()
+    {
+        var stream = new MemoryStream();
+        var sel = new WinsockSelector(_sys, new Log(LogLevel.Trace, stream));
+        sel.Add(H(0x104), Interest.Read, Handler());
+        SelectReturns(([], [], -Errno.EINTR)); // WSAEINTR, mapped by the seam
+        Assert.Equal(-Errno.EINTR, sel.Wait(-1, new ReadyEvent[4]));
+        string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        Assert.Contains("trace: select sockets=1 read={260} write={} timeout=inf -> -1 EINTR waited=", text);
     }
 }
