@@ -7,6 +7,9 @@
 #                               headers (to check the Winsock structs against them); CI uses this
 #   scripts/setup.sh --browser  also Debian's chromium (headless), for the trace viewer's tests
 #                               (scripts/loopview); flags combine: --wine --browser
+#   scripts/setup.sh --release  also what scripts/release.sh and its tests need: clang (links the
+#                               release binaries against the bullseye sysroot), the arm64 cross
+#                               binutils, gcc and libc headers, qemu-user (runs arm64 binaries)
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
@@ -15,6 +18,13 @@ command -v python3 >/dev/null || need+=(python3)
 if [[ " $* " == *" --wine "* ]]; then
   [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null || need+=(wine64)
   command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64-win32)
+fi
+if [[ " $* " == *" --release "* ]]; then
+  command -v clang >/dev/null || need+=(clang)
+  command -v aarch64-linux-gnu-objcopy >/dev/null || need+=(binutils-aarch64-linux-gnu)
+  command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+  [[ -f /usr/aarch64-linux-gnu/include/stdio.h ]] || need+=(libc6-dev-arm64-cross)
+  command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 fi
 if [[ " $* " == *" --browser "* ]]; then
   command -v chromium >/dev/null || need+=(chromium)

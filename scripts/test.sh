@@ -32,6 +32,19 @@ if [[ -x /usr/lib/wine/wine64 ]] || command -v wine64 >/dev/null; then
   fi
 fi
 
+# RAWSELECT_RELEASE=1 (CI): build the release archives too, and run the suite against the
+# linux-x64 binary unpacked from its archive (what users get), then a named part of it against
+# the linux-arm64 one under qemu (scripts/release/test-arm64.sh).
+if [[ "${RAWSELECT_RELEASE:-}" == 1 ]]; then
+  if scripts/release.sh && bin="$(scripts/release/unpack.sh linux-x64)"; then
+    export RAWSELECT_BIN="$bin"
+    echo "release: testing $RAWSELECT_BIN"
+  else
+    echo "release build failed"
+    failed=$((failed + 1))
+  fi
+fi
+
 ulimit -n 65536 2>/dev/null || ulimit -n hard 2>/dev/null || true
 log="$(mktemp)"
 dotnet test tests/RawSelect.Tests/RawSelect.Tests.csproj -c Release "${filter[@]}" 2>&1 | tee "$log"
@@ -45,6 +58,19 @@ else
   failed=$((failed + 1))
 fi
 rm -f "$log"
+
+if [[ "${RAWSELECT_RELEASE:-}" == 1 && ${#filter[@]} -eq 0 ]]; then
+  arm64="$(mktemp)"
+  scripts/release/test-arm64.sh 2>&1 | tee "$arm64"
+  line="$(grep -E '^arm64: [0-9]+ passed, [0-9]+ failed$' "$arm64" | tail -1)"
+  if [[ -n "$line" ]]; then
+    passed=$((passed + $(sed -E 's/arm64: ([0-9]+) passed.*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.*passed, ([0-9]+) failed/\1/' <<<"$line")))
+  else
+    failed=$((failed + 1))
+  fi
+  rm -f "$arm64"
+fi
 
 if [[ ${#filter[@]} -eq 0 ]]; then
   for check in scripts/checks/*.sh; do

@@ -2,7 +2,7 @@ namespace RawSelect;
 
 public static class HelpText
 {
-    public const string Version = "rawselect 0.1.0";
+    public static readonly string Version = VersionLine.Format(BuildInfo.Version, BuildInfo.Commit, BuildInfo.Target, BuildInfo.GlibcFloor);
 
     public const string Usage =
 """

@@ -135,7 +135,7 @@ public sealed partial class ServerProcess : IDisposable
             catch { sp.Dispose(); throw; }
         }
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + StartTimeout;
         while (sp.Listening.Count < expectedSockets)
         {
             Task<string?> line = p.StandardOutput.ReadLineAsync();
@@ -161,6 +161,14 @@ public sealed partial class ServerProcess : IDisposable
         });
         return sp;
     }
+
+    /// <summary>
+    /// How long a start may take to report listening: 10 s, or $RAWSELECT_START_TIMEOUT_S where
+    /// the binary runs emulated (scripts/release/test-arm64.sh: qemu starts it in about 1 s on an
+    /// idle machine, many times that while the test host itself is still starting up).
+    /// </summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(
+        int.TryParse(Environment.GetEnvironmentVariable("RAWSELECT_START_TIMEOUT_S"), out int s) && s > 0 ? s : 10);
 
     private static int CountSockets(string[] args)
     {

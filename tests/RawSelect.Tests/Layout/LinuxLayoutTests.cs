@@ -13,7 +13,7 @@ namespace RawSelect.Tests.Layout;
 /// </summary>
 public unsafe class LinuxLayoutTests
 {
-    private const string Includes = """
+    internal const string Includes = """
         #define _GNU_SOURCE
         #include <sys/select.h>
         #include <poll.h>
