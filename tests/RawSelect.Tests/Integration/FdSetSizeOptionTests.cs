@@ -55,8 +55,7 @@ public sealed class FdSetSizeOptionTests
     public void Default_is_the_descriptor_limit_raised_to_the_hard_limit()
     {
         using var server = ServerProcess.Start(["--tcp", "127.0.0.1:0", "--no-udp", "--log-level", "info"], "ulimit -S -n 512 && ulimit -H -n 3000");
-        Thread.Sleep(100);
-        Assert.Contains("fd-setsize=3000 descriptor-limit=3000 descriptor-limit-was=512 descriptor-hard-limit=3000", server.Stderr);
+        Assert.Contains("fd-setsize=3000 descriptor-limit=3000 descriptor-limit-was=512 descriptor-hard-limit=3000", server.StderrWhenItHas("serving: "));
         using Socket c = new(SocketType.Stream, ProtocolType.Tcp);
         c.Connect(server.Tcp);
         c.Send("hi"u8);

@@ -188,6 +188,18 @@ public sealed partial class ServerProcess : IDisposable
     /// <summary>stderr with each line's leading timestamp removed, so tests read lines as "info: ...".</summary>
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
+    /// <summary>
+    /// Waits (up to 10 s) until stderr holds <paramref name="text"/>, and returns stderr. Log lines
+    /// are written by the server's log thread, so they may trail the listening lines on stdout.
+    /// </summary>
+    public string StderrWhenItHas(string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!Stderr.Contains(text) && DateTime.UtcNow < deadline && !Process.HasExited) Thread.Sleep(10);
+        Thread.Sleep(20); // the rest of that line
+        return Stderr;
+    }
+
     /// <summary>stderr exactly as the server wrote it.</summary>
     public string StderrRaw { get { lock (_stderr) return _stderrRaw.ToString(); } }
 

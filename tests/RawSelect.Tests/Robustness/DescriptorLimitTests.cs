@@ -37,7 +37,7 @@ public sealed class DescriptorLimitTests
         string[] extra = maxClients == "derived" ? [] : ["--max-clients", maxClients];
         using var server = ServerProcess.Start(["--tcp", "127.0.0.1:0", "--no-udp", "--log-level", "info", "--fd-setsize", "1024", .. extra],
             shellPrefix: "ulimit -n 4096");
-        Assert.Contains("fd-setsize=1024 descriptor-limit=4096", server.Stderr);
+        Assert.Contains("fd-setsize=1024 descriptor-limit=4096", server.StderrWhenItHas("serving: "));
         int baseFds = server.OpenDescriptors();
         var clients = new List<Socket>();
         try
