@@ -42,6 +42,9 @@ public static class Errno
     public const int EHOSTUNREACH = 113;
 
     /// <summary>The C name of an error number, for logs ("ECONNRESET"), or null if unknown here.</summary>
+    /// <summary>How a failure reads in a one-line message: "Address already in use (EADDRINUSE)".</summary>
+    public static string Describe(int errno, string text) => $"{text} ({Name(errno) ?? "errno " + errno})";
+
     public static string? Name(int errno) => errno switch
     {
         EPERM => "EPERM", ENOENT => "ENOENT", EINTR => "EINTR", EBADF => "EBADF", EAGAIN => "EAGAIN",

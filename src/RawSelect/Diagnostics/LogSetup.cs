@@ -71,7 +71,7 @@ public static class LogSetup
         if (fd < 0)
         {
             int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-            error = $"{UnixSocketApi.Instance.ErrorText(errno)} ({Errno.Name(errno) ?? "errno " + errno})";
+            error = Errno.Describe(errno, UnixSocketApi.Instance.ErrorText(errno));
             return null;
         }
         return new FdWriteStream(fd);

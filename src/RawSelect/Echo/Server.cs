@@ -135,7 +135,7 @@ public sealed class Server : ITimer, IDisposable
     }
 
     private string Describe(string call, string proto, NetAddress a, int errno) =>
-        $"cannot bind {proto} {a}: {call}: {_api.ErrorText(errno)} ({Errno.Name(errno) ?? "errno " + errno})";
+        $"cannot bind {proto} {a}: {call}: {Errno.Describe(errno, _api.ErrorText(errno))}";
 
     /// <summary>
     /// --max-clients, or what the descriptor table and the selector allow, less what the process

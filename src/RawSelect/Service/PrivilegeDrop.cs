@@ -37,5 +37,5 @@ public static class PrivilegeDrop
     }
 
     private static string Text(ISocketApi api, int errno) =>
-        $"{api.ErrorText(errno)} ({Errno.Name(errno) ?? "errno " + errno})";
+        Errno.Describe(errno, api.ErrorText(errno));
 }

@@ -119,5 +119,5 @@ public static class SocketActivation
     }
 
     private static string Text(ISocketApi api, int errno) =>
-        $"{api.ErrorText(errno)} ({Errno.Name(errno) ?? "errno " + errno})";
+        Errno.Describe(errno, api.ErrorText(errno));
 }

@@ -23,15 +23,13 @@ public class TraceLinesTests
     private static (Log Log, MemoryStream Out) TraceLog()
     {
         var ms = new MemoryStream();
-        return (new Log(LogLevel.Trace, ms), ms);
+        return (CapturedLog.For(LogLevel.Trace, ms), ms);
     }
 
     private static string[] Lines(Log log, MemoryStream ms)
     {
-        // Where the log writes on a thread of its own, wait for it first. (Reflection only while
-        // both Log versions exist: the synchronous one has no Drain.)
-        typeof(Log).GetMethod("Drain")?.Invoke(log, [Stopwatch.GetTimestamp() + 5 * Stopwatch.Frequency]);
-        return Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // The log writes on a thread of its own: CapturedLog waits for it first.
+        return CapturedLog.TextOf(ms).Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
     [Fact]
@@ -130,7 +128,7 @@ public class TraceLinesTests
     public void A_quiet_loop_writes_no_handlers_line()
     {
         var ms = new MemoryStream();
-        var log = new Log(LogLevel.Debug, ms);
+        var log = CapturedLog.For(LogLevel.Debug, ms);
         var api = Substitute.For<ISocketApi>();
         api.OpenWakePair(out Arg.Any<SocketHandle>(), out Arg.Any<SocketHandle>())
             .Returns(ci => { ci[0] = Harness.Fd(3); ci[1] = Harness.Fd(4); return 0; });
