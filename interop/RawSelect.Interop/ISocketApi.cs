@@ -112,6 +112,17 @@ public interface ISocketApi
     /// </summary>
     int UnshareDescriptorTable() => -Errno.ENOSYS;
 
+    /// <summary>
+    /// Attaches to the SO_REUSEPORT group <paramref name="socket"/> belongs to a program that
+    /// sends each connection or datagram flow to member (source port mod
+    /// <paramref name="members"/>): the first members, ours. A socket of the same user that
+    /// joins the group later gets nothing. 0 or -errno.
+    /// </summary>
+    int SteerReusePortGroup(SocketHandle socket, int members) => -Errno.ENOSYS;
+
+    /// <summary>How many CPUs this thread may run on (sched_getaffinity), or -errno.</summary>
+    int AvailableCpus() => -Errno.ENOSYS;
+
     /// <summary>getpid(); -ENOSYS where there is no such thing.</summary>
     int ProcessId() => -Errno.ENOSYS;
 

@@ -22,4 +22,9 @@ public enum SocketOption
     /// server loses it.
     /// </summary>
     OobInline,
+    /// <summary>
+    /// SO_REUSEPORT (Linux): several sockets of one user bind the same address and port, and
+    /// the kernel spreads connections and datagram flows over them (--loops N).
+    /// </summary>
+    ReusePort,
 }

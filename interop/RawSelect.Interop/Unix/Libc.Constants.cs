@@ -25,6 +25,8 @@ public static partial class Libc
     public const int SO_PROTOCOL = 38;
     public const int SO_DOMAIN = 39;
     public const int SO_OOBINLINE = 10;
+    public const int SO_REUSEPORT = 15;
+    public const int SO_ATTACH_REUSEPORT_CBPF = 51;
 
     public const int IPPROTO_TCP = 6;
     public const int IPPROTO_UDP = 17;
@@ -58,6 +60,27 @@ public static partial class Libc
     public const int FD_CLOEXEC = 1;
 
     public const int RLIMIT_NOFILE = 7;
+
+    // linux/filter.h: classic BPF, as SO_ATTACH_REUSEPORT_CBPF takes it.
+    public const int BPF_LD = 0x00;
+    public const int BPF_LDX = 0x01;
+    public const int BPF_ALU = 0x04;
+    public const int BPF_JMP = 0x05;
+    public const int BPF_RET = 0x06;
+    public const int BPF_H = 0x08;
+    public const int BPF_B = 0x10;
+    public const int BPF_ABS = 0x20;
+    public const int BPF_IND = 0x40;
+    public const int BPF_MSH = 0xa0;
+    public const int BPF_K = 0x00;
+    public const int BPF_A = 0x10;
+    public const int BPF_MUL = 0x20;
+    public const int BPF_RSH = 0x70;
+    public const int BPF_MOD = 0x90;
+    public const int BPF_JA = 0x00;
+    public const int BPF_JEQ = 0x10;
+    /// <summary>Loads at this offset and above read the packet from its network (IP) header.</summary>
+    public const int SKF_NET_OFF = -0x100000;
 
     // sched.h: unshare(2)'s flag for a descriptor table of the caller's own.
     public const int CLONE_FILES = 0x400;

@@ -30,6 +30,7 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
             SocketOption.ReceiveBuffer => (Libc.SOL_SOCKET, Libc.SO_RCVBUF),
             SocketOption.SendBuffer => (Libc.SOL_SOCKET, Libc.SO_SNDBUF),
             SocketOption.OobInline => (Libc.SOL_SOCKET, Libc.SO_OOBINLINE),
+            SocketOption.ReusePort => (Libc.SOL_SOCKET, Libc.SO_REUSEPORT),
             _ => (-1, -1),
         };
         if (level < 0) return -Errno.EINVAL;
@@ -248,6 +249,39 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
     }
 
     public string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+
+    public int SteerReusePortGroup(SocketHandle socket, int members)
+    {
+        Span<SockFilter> program = stackalloc SockFilter[ReusePortSteering.Length];
+        ReusePortSteering.Fill(program, members);
+        fixed (SockFilter* f = program)
+        {
+            var prog = new SockFprog { len = (ushort)program.Length, filter = f };
+            return Libc.setsockopt(socket.Fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_REUSEPORT_CBPF, &prog, (uint)sizeof(SockFprog)) < 0 ? Fail() : 0;
+        }
+    }
+
+    public int AvailableCpus()
+    {
+        // 1024 CPUs is glibc's cpu_set_t; the kernel wants at least its nr_cpu_ids bits, so
+        // grow on EINVAL.
+        for (int bytes = 128; bytes <= 1 << 16; bytes *= 2)
+        {
+            byte* mask = stackalloc byte[bytes];
+            int r = Libc.sched_getaffinity(0, (nuint)bytes, mask);
+            if (r < 0)
+            {
+                int e = Marshal.GetLastPInvokeError();
+                if (e == Errno.EINVAL) continue;
+                return -e;
+            }
+            // glibc returns 0 and zeroes what the kernel did not fill: count the whole mask.
+            int n = 0;
+            for (int i = 0; i < bytes; i++) n += System.Numerics.BitOperations.PopCount(mask[i]);
+            return n;
+        }
+        return -Errno.EINVAL;
+    }
 
     public int UnshareDescriptorTable() => Libc.unshare(Libc.CLONE_FILES) < 0 ? Fail() : 0;
 

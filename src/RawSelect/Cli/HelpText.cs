@@ -33,6 +33,9 @@ Options:
   --allow-service-ports    echo UDP from ports 0, 7, 9, 13, 17, 19, 37 too (off: reflection guard)
   --backend NAME           the multiplexer: select (default), poll or epoll (Linux); Windows
                            has select only
+  --loops N|auto           event loops, each on its own thread with its own listeners
+                           (SO_REUSEPORT) and connections (default 1: one loop on the main
+                           thread); auto: the CPUs this process may use (Linux; Windows: 1 only)
   --user NAME|UID          after binding, become this user (its groups from /etc/group);
                            needed to serve port 7 without staying root
   --group NAME|GID         with --user: this primary group instead of the user's own

@@ -13,6 +13,7 @@ public sealed class Options
     public const int MaxBacklog = 65535;
     public const int MaxClientsLimit = 1_000_000;
     public const double MaxSeconds = 86_400 * 365;
+    public const int MaxLoops = 1024;
 
     public List<NetAddress> Tcp { get; } = new();
     public List<NetAddress> Udp { get; } = new();
@@ -40,6 +41,9 @@ public sealed class Options
     /// <summary>--user and --group as given (a name or a numeric id); resolved at start.</summary>
     public string? User { get; private set; }
     public string? Group { get; private set; }
+    /// <summary>--loops: how many event loops, each on its own thread (Linux); 0 = auto (the
+    /// CPUs this process may use), resolved at start. 1 is the single-loop server on the main thread.</summary>
+    public int Loops { get; private set; } = 1;
     public bool ShowHelp { get; private set; }
     public bool ShowVersion { get; private set; }
 
@@ -170,6 +174,23 @@ public sealed class Options
                     if (Value() is not string v) return null;
                     if (OperatingSystem.IsWindows()) { box.Text = $"{name} is not supported on Windows"; return null; }
                     if (name == "--user") o.User = v; else o.Group = v;
+                    break;
+                }
+                case "--loops":
+                {
+                    if (Value() is not string v) return null;
+                    if (v == "auto") { o.Loops = OperatingSystem.IsWindows() ? 1 : 0; break; }
+                    if (!TryParseCount(v, out long n) || n < 1 || n > MaxLoops)
+                    {
+                        box.Text = $"invalid value '{v}' for --loops: expected a whole number from 1 to {MaxLoops}, or auto";
+                        return null;
+                    }
+                    if (n > 1 && OperatingSystem.IsWindows())
+                    {
+                        box.Text = $"--loops {n} is not available on Windows: Winsock has no SO_REUSEPORT to share a port between loops, and threads have no descriptor tables of their own (only --loops 1)";
+                        return null;
+                    }
+                    o.Loops = (int)n;
                     break;
                 }
                 case "--backend":

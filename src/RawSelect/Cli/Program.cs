@@ -105,13 +105,11 @@ public static class Program
         // What other threads touch comes first (log writer threads, the wake-up pipe, the signal
         // registrations); then this thread, which runs the loop, takes a descriptor table of its
         // own, and every socket below is opened in it. See DescriptorTable.
-        using ProcessShared shared = ProcessShared.Open(api, log, loops: 1);
+        int loops = options.Loops > 0 ? options.Loops : CpuBudget.Loops(api, log);
+        using ProcessShared shared = ProcessShared.Open(api, log, loops);
+        if (loops > 1) return ServeLoops(options, api, shared, passed, dropTo, log, stdout, stderr, out drainDeadline);
         LoopContext loop = shared.Split(0);
-        if (loop.SharedBecause is not null && log.Info)
-        {
-            log.Begin("info").Append("descriptor table: shared with the process's other threads (")
-                .Append(loop.SharedBecause).Append("); select and poll take a reference on every watched descriptor on every call").End();
-        }
+        loop.ReportShared(log);
         DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
         if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
         {
@@ -129,13 +127,59 @@ public static class Program
             WriteError(stderr, $"rawselect: {bindError}");
             return ExitBindFailed;
         }
+        if (!DropPrivileges(api, dropTo, log, stderr)) return ExitBindFailed;
+
+        Write(stdout, server.ListeningLines());
+        server.Run();
+        drainDeadline = server.LogDrainDeadline;
+        return ExitOk;
+    }
+
+    /// <summary>--loops N > 1: the coordinator binds every loop, then the same steps as above.</summary>
+    private static int ServeLoops(Options options, ISocketApi api, ProcessShared shared, int passed, UserDatabase.Target? dropTo,
+        Log log, Stream stdout, Stream stderr, out long drainDeadline)
+    {
+        drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
+        DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
+        if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
+        {
+            WriteError(stderr, $"rawselect: {OneLine(capacityError)}");
+            return ExitUsage;
+        }
+        var coordinator = new Coordinator(options, api, shared, capacity, limits, passed);
+        string? bindError = coordinator.Bind();
+        if (bindError is not null || coordinator.Failure is not null)
+        {
+            coordinator.Abort();
+            if (coordinator.Failure is not null)
+            {
+                WriteError(stderr, $"rawselect: fatal: {OneLine(coordinator.Failure)}");
+                return ExitInternal;
+            }
+            WriteError(stderr, $"rawselect: {bindError}");
+            return ExitBindFailed;
+        }
+        if (!DropPrivileges(api, dropTo, log, stderr))
+        {
+            coordinator.Abort();
+            return ExitBindFailed;
+        }
+        Write(stdout, coordinator.ListeningLines());
+        int code = coordinator.Serve(out drainDeadline);
+        if (coordinator.Failure is not null) WriteError(stderr, $"rawselect: fatal: {OneLine(coordinator.Failure)}");
+        return code;
+    }
+
+    /// <summary>--user: once every socket is bound. False (the error written) if it failed.</summary>
+    private static bool DropPrivileges(ISocketApi api, UserDatabase.Target? dropTo, Log log, Stream stderr)
+    {
         if (dropTo is not null)
         {
             string? dropError = PrivilegeDrop.Apply(api, dropTo);
             if (dropError is not null)
             {
                 WriteError(stderr, $"rawselect: {dropError}");
-                return ExitBindFailed;
+                return false;
             }
             if (log.Info)
             {
@@ -148,11 +192,7 @@ public static class Program
         {
             log.Begin("info").Append("warning: running as root; --user NAME drops privileges after binding").End();
         }
-
-        Write(stdout, server.ListeningLines());
-        server.Run();
-        drainDeadline = server.LogDrainDeadline;
-        return ExitOk;
+        return true;
     }
 
     /// <summary>/etc/passwd or /etc/group; a host without one still takes numeric ids.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace RawSelect;
 
@@ -32,6 +33,8 @@ public sealed class Counters
     public long SelectCalls;
     public long SelectEintr;
     public long Wakeups;
+    /// <summary>Wake-ups on a socket every loop watches that another loop had served first.</summary>
+    public long HerdLost;
 
     public int TcpOpen;
 
@@ -64,6 +67,54 @@ public sealed class Counters
             .Append(" select_eintr=").Append(SelectEintr)
             .Append(" log_lines_dropped=").Append(log.LinesDropped)
             .Append(" gc_collections=").Append(GC.CollectionCount(0))
+            .Append(" herd_lost=").Append(HerdLost)
+            .End();
+    }
+
+    /// <summary>Adds another loop's counts (read from another thread: each value is whole,
+    /// the set is a moment's picture, which is all a counters line promises).</summary>
+    public void Add(Counters o)
+    {
+        TcpAccepted += Volatile.Read(ref o.TcpAccepted);
+        TcpRefusedMaxClients += Volatile.Read(ref o.TcpRefusedMaxClients);
+        TcpRefusedFdLimit += Volatile.Read(ref o.TcpRefusedFdLimit);
+        TcpAcceptErrors += Volatile.Read(ref o.TcpAcceptErrors);
+        TcpAcceptEmfile += Volatile.Read(ref o.TcpAcceptEmfile);
+        TcpClosedEof += Volatile.Read(ref o.TcpClosedEof);
+        TcpClosedReset += Volatile.Read(ref o.TcpClosedReset);
+        TcpClosedIdle += Volatile.Read(ref o.TcpClosedIdle);
+        TcpClosedError += Volatile.Read(ref o.TcpClosedError);
+        TcpClosedShutdown += Volatile.Read(ref o.TcpClosedShutdown);
+        TcpBytesIn += Volatile.Read(ref o.TcpBytesIn);
+        TcpBytesOut += Volatile.Read(ref o.TcpBytesOut);
+        UdpDatagramsIn += Volatile.Read(ref o.UdpDatagramsIn);
+        UdpDatagramsOut += Volatile.Read(ref o.UdpDatagramsOut);
+        UdpDroppedServicePort += Volatile.Read(ref o.UdpDroppedServicePort);
+        UdpDroppedBroadcast += Volatile.Read(ref o.UdpDroppedBroadcast);
+        UdpDroppedTruncated += Volatile.Read(ref o.UdpDroppedTruncated);
+        UdpDroppedSendError += Volatile.Read(ref o.UdpDroppedSendError);
+        UdpIcmpErrors += Volatile.Read(ref o.UdpIcmpErrors);
+        UdpBytesIn += Volatile.Read(ref o.UdpBytesIn);
+        UdpBytesOut += Volatile.Read(ref o.UdpBytesOut);
+        SelectCalls += Volatile.Read(ref o.SelectCalls);
+        SelectEintr += Volatile.Read(ref o.SelectEintr);
+        Wakeups += Volatile.Read(ref o.Wakeups);
+        HerdLost += Volatile.Read(ref o.HerdLost);
+        TcpOpen += Volatile.Read(ref o.TcpOpen);
+    }
+
+    /// <summary>
+    /// One loop's share, at info after the summed line (--loops N > 1):
+    /// "loop=1 exit tcp_accepted=... udp_datagrams_in=... select_calls=... herd_lost=...".
+    /// </summary>
+    public void WriteShare(Log log, string label, int loop)
+    {
+        log.Begin("info").Append("loop=").Append(loop).Append(' ').Append(label)
+            .Append(" tcp_accepted=").Append(TcpAccepted)
+            .Append(" tcp_open=").Append(TcpOpen)
+            .Append(" udp_datagrams_in=").Append(UdpDatagramsIn)
+            .Append(" select_calls=").Append(SelectCalls)
+            .Append(" herd_lost=").Append(HerdLost)
             .End();
     }
 }

@@ -21,6 +21,8 @@ public sealed class Log
     private readonly Sink _main;
     private readonly Sink? _traceFile;
     private readonly long _startTicks = Stopwatch.GetTimestamp();
+    /// <summary>"loop=K " on trace lines of one loop among several; null with one loop.</summary>
+    private readonly string? _loopTag;
     // A line is formatted here, then encoded whole. Most lines are short; a select trace line
     // lists every descriptor watched (tens of KiB at 10,000 connections), so the buffers grow to
     // the longest line seen, up to MaxLineChars, and are then reused: no allocation per line.
@@ -63,6 +65,23 @@ public sealed class Log
         _traceFile?.Writer.Start();
     }
 
+    private Log(Log shared, int loop)
+    {
+        Level = shared.Level;
+        _main = shared._main;
+        _traceFile = shared._traceFile;
+        _startTicks = shared._startTicks;
+        _current = _main;
+        _loopTag = "loop=" + loop + " ";
+    }
+
+    /// <summary>
+    /// The log as loop <paramref name="loop"/> of several writes it: the same destinations and
+    /// writer threads, a line buffer of its own (each loop formats on its own thread), and
+    /// "loop=K" on every trace line.
+    /// </summary>
+    public Log ForLoop(int loop) => new(this, loop);
+
     /// <summary>A log that writes plain lines to the stream (tests, tools): no prefix.</summary>
     public static Log Plain(LogLevel level, Stream stream) => new(level, stream, LinePrefix.None);
 
@@ -90,6 +109,7 @@ public sealed class Log
         {
             long micros = (long)((Stopwatch.GetTimestamp() - _startTicks) * (1_000_000.0 / Stopwatch.Frequency));
             Append("t=").Append(micros).Append(' ');
+            if (_loopTag is not null) Append(_loopTag);
         }
         return this;
     }

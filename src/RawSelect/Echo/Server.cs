@@ -74,48 +74,83 @@ public sealed class Server : ITimer, IDisposable
     /// As <see cref="Bind()"/>, after first taking the <paramref name="passed"/> sockets that
     /// socket activation handed over (descriptors 3.., see <see cref="SocketActivation"/>).
     /// </summary>
-    public string? Bind(int passed)
+    public string? Bind(int passed) => Bind(passed, ReusePortPlan.Alone);
+
+    /// <summary>
+    /// As <see cref="Bind(int)"/>, as one of several loops (<paramref name="plan"/>): the first
+    /// binds each address as a lone server would, proving nobody holds it, and then opens it to
+    /// its siblings (SO_REUSEPORT); the others bind the addresses it got (its real ports, for
+    /// port 0) with SO_REUSEPORT, and steer the group so only its first members are chosen.
+    /// </summary>
+    public string? Bind(int passed, ReusePortPlan plan)
     {
+        _plan = plan;
         for (int i = 0; i < passed; i++)
         {
             var s = SocketHandle.FromFd(SocketActivation.FirstDescriptor + i);
             string? err = SocketActivation.Adopt(_api, s, out bool stream, out NetAddress bound);
             if (err is not null) return err;
             if (!_cx.Selector.CanRegister(s)) return $"socket activation: descriptor {s} does not fit the selector";
-            if (stream) Serve(s, bound, passed: true); else ServeUdp(s, bound);
+            if (stream) Serve(s, bound, passed: true); else ServeUdp(s, bound, passed: true);
         }
-        foreach (NetAddress a in _options.Tcp)
+        for (int i = 0; i < _options.Tcp.Count; i++)
         {
+            NetAddress a = plan.Joining ? plan.Tcp![i] : _options.Tcp[i];
             string? err = OpenBound(a, stream: true, out SocketHandle s, out NetAddress bound);
             if (err is not null) return err;
             int r = _api.Listen(s, _options.Backlog);
             if (r < 0) { _api.Close(s); return Describe("listen", "tcp", a, -r); }
+            if ((err = Steer(s, "tcp", a)) is not null) return err;
             Serve(s, bound, passed: false);
         }
-        foreach (NetAddress a in _options.Udp)
+        for (int i = 0; i < _options.Udp.Count; i++)
         {
+            NetAddress a = plan.Joining ? plan.Udp![i] : _options.Udp[i];
             string? err = OpenBound(a, stream: false, out SocketHandle s, out NetAddress bound);
             if (err is not null) return err;
-            ServeUdp(s, bound);
+            if ((err = Steer(s, "udp", a)) is not null) return err;
+            ServeUdp(s, bound, passed: false);
         }
-        _cx.MaxClients = EffectiveMaxClients();
+        PerLoopMaxClients = EffectiveMaxClients();
+        if (Solo) _cx.MaxClients = PerLoopMaxClients;
         return null;
+    }
+
+    private ReusePortPlan _plan = ReusePortPlan.Alone;
+
+    /// <summary>What Bind derived for this loop alone: --max-clients, or what its table and selector hold.</summary>
+    public int PerLoopMaxClients { get; private set; }
+
+    /// <summary>The addresses this server's own sockets got (passed ones left out), in option order.</summary>
+    public List<NetAddress> BoundTcp { get; } = new();
+    public List<NetAddress> BoundUdp { get; } = new();
+
+    /// <summary>A joining loop points the group at its first members, the server's own (see ReusePortSteering).</summary>
+    private string? Steer(SocketHandle s, string proto, NetAddress a)
+    {
+        if (!_plan.Joining) return null;
+        int r = _api.SteerReusePortGroup(s, _plan.Loops);
+        if (r == 0) return null;
+        _api.Close(s);
+        return Describe("setsockopt(SO_ATTACH_REUSEPORT_CBPF)", proto, a, -r);
     }
 
     private void Serve(SocketHandle s, NetAddress bound, bool passed)
     {
         // A passed listener gets what our own get; its accepted sockets inherit it.
         if (passed) _api.SetOption(s, SocketOption.NoDelay, 1);
-        var l = new TcpListener(_cx, s, bound);
+        else BoundTcp.Add(bound);
+        var l = new TcpListener(_cx, s, bound) { SharedByLoops = passed && _plan.Loops > 1 };
         _listeners.Add(l);
         _listening.Add(("tcp", bound));
         _cx.Selector.Add(s, Interest.Read, l);
         _loop.AddTimer(l);
     }
 
-    private void ServeUdp(SocketHandle s, NetAddress bound)
+    private void ServeUdp(SocketHandle s, NetAddress bound, bool passed)
     {
-        var u = new UdpEndpoint(_cx, s, bound, _options.AllowServicePorts);
+        if (!passed) BoundUdp.Add(bound);
+        var u = new UdpEndpoint(_cx, s, bound, _options.AllowServicePorts) { SharedByLoops = passed && _plan.Loops > 1 };
         _udp.Add(u);
         _listening.Add(("udp", bound));
         _cx.Selector.Add(s, Interest.Read, u);
@@ -145,8 +180,20 @@ public sealed class Server : ITimer, IDisposable
         }
         // [::] takes IPv6 only, so 0.0.0.0 on the same port can be a listener of its own.
         if (a.Family == AddressFamilyKind.IPv6) _api.SetOption(s, SocketOption.IPv6Only, 1);
+        // Siblings join with SO_REUSEPORT. The first loop binds without it, so the bind fails if
+        // anyone holds the port, SO_REUSEPORT group or not (another rawselect, whatever its
+        // --loops, is refused as a single loop is), and only then opens it to its siblings:
+        // there is no moment when the port is free.
+        if (_plan.Joining && (r = _api.SetOption(s, SocketOption.ReusePort, 1)) < 0)
+        {
+            _api.Close(s); s = SocketHandle.Invalid; return Describe("setsockopt(SO_REUSEPORT)", proto, a, -r);
+        }
         r = _api.Bind(s, a);
         if (r < 0) { _api.Close(s); s = SocketHandle.Invalid; return Describe("bind", proto, a, -r); }
+        if (_plan.First && (r = _api.SetOption(s, SocketOption.ReusePort, 1)) < 0)
+        {
+            _api.Close(s); s = SocketHandle.Invalid; return Describe("setsockopt(SO_REUSEPORT)", proto, a, -r);
+        }
         r = _api.GetSockName(s, out bound);
         if (r < 0) bound = a;
         return null;
@@ -180,32 +227,49 @@ public sealed class Server : ITimer, IDisposable
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The only loop (--loops 1): it prints the serving line, the counters on SIGUSR1, the
+    /// stopping line and the exit counters itself. One of several leaves those to the
+    /// coordinator, which sums them.
+    /// </summary>
+    public bool Solo { get; init; } = true;
+
+    public Counters Counters => _cx.Counters;
+
     public void Run()
     {
-        Log log = _cx.Log;
-        if (log.Info)
-        {
-            log.Begin("info").Append("serving: max-clients=").Append(_cx.MaxClients)
-                .Append(" fd-setsize=").Append(_cx.Selector.Capacity)
-                .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
-                .Append(" descriptor-limit-was=").Append(Limits.SoftWas)
-                .Append(" descriptor-hard-limit=").Append(Limits.Hard)
-                .Append(" buffer-size=").Append(_cx.BufferSize)
-                .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs);
-            // Whether select and poll pay a reference per watched descriptor (see DescriptorTable).
-            if (_context is not null && !OperatingSystem.IsWindows())
-                log.Append(" fd-table=").Append(_context.PrivateTable ? "private" : "shared");
-            log
-                // Last, so the line never reads "select " to a tool looking for select's trace.
-                .Append(" backend=").Append(_cx.Selector.Backend)
-                .End();
-        }
+        if (Solo && _cx.Log.Info) WriteServingLine(_cx.Log, _cx.MaxClients, 1, _context is null ? null : _context.PrivateTable);
         while (true)
         {
             _loop.RunOnce();
             if (_cx.ShuttingDown && (_cx.Connections.Count == 0 || _cx.Now >= _shutdownDeadline)) break;
         }
         FinishShutdown();
+    }
+
+    /// <summary>
+    /// "serving: max-clients=... loops=N fd-table=private backend=select": what the server runs
+    /// with. <paramref name="privateTable"/> null: not said (tests, Windows).
+    /// </summary>
+    public void WriteServingLine(Log log, int maxClients, int loops, bool? privateTable)
+    {
+        {
+            log.Begin("info").Append("serving: max-clients=").Append(maxClients)
+                .Append(" fd-setsize=").Append(_cx.Selector.Capacity)
+                .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
+                .Append(" descriptor-limit-was=").Append(Limits.SoftWas)
+                .Append(" descriptor-hard-limit=").Append(Limits.Hard)
+                .Append(" buffer-size=").Append(_cx.BufferSize)
+                .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
+                .Append(" loops=").Append(loops);
+            // Whether select and poll pay a reference per watched descriptor (see DescriptorTable).
+            if (privateTable is bool p && !OperatingSystem.IsWindows())
+                log.Append(" fd-table=").Append(p ? "private" : "shared");
+            log
+                // Last, so the line never reads "select " to a tool looking for select's trace.
+                .Append(" backend=").Append(_cx.Selector.Backend)
+                .End();
+        }
     }
 
     /// <summary>A signal: SIGINT/SIGTERM stop, SIGUSR1 prints counters. Any thread.</summary>
@@ -215,7 +279,7 @@ public sealed class Server : ITimer, IDisposable
 
     private void OnWake()
     {
-        if (_loop.WakeSource.TakeCountersRequest())
+        if (_loop.WakeSource.TakeCountersRequest() && Solo)
         {
             if (_cx.Log.Info) _cx.Counters.Write(_cx.Log, "counters"); // README: quiet prints nothing
         }
@@ -226,7 +290,7 @@ public sealed class Server : ITimer, IDisposable
     {
         _cx.ShuttingDown = true;
         _shutdownDeadline = _cx.Now + _options.ShutdownTimeoutMs;
-        if (_cx.Log.Info) _cx.Log.Begin("info").Append("stopping: ").Append(_cx.Connections.Count).Append(" connections open").End();
+        if (Solo && _cx.Log.Info) _cx.Log.Begin("info").Append("stopping: ").Append(_cx.Connections.Count).Append(" connections open").End();
         foreach (TcpListener l in _listeners) l.Close();
         foreach (UdpEndpoint u in _udp) u.Close();
         TcpConnection? c = _cx.Connections.Head;
@@ -259,7 +323,7 @@ public sealed class Server : ITimer, IDisposable
     private void FinishShutdown()
     {
         while (_cx.Connections.Head is TcpConnection c) c.Close(CloseReason.Shutdown, 0);
-        if (_cx.Log.Info) _cx.Counters.Write(_cx.Log, "exit");
+        if (Solo && _cx.Log.Info) _cx.Counters.Write(_cx.Log, "exit");
     }
 
     public void Dispose()

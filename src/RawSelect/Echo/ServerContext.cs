@@ -34,7 +34,17 @@ public sealed class ServerContext
 
     public ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Shared;
 
-    public int MaxClients { get; set; } = int.MaxValue;
+    /// <summary>Open connections against --max-clients: this server's own, or shared by every loop.</summary>
+    public ClientSlots Slots { get; set; } = new();
+
+    public int MaxClients
+    {
+        get => Slots.Max;
+        set => Slots.Max = value;
+    }
+
+    /// <summary>Which loop this is (0 with --loops 1), for the herd's trace lines.</summary>
+    public int LoopIndex { get; init; }
 
     /// <summary>0: no idle timeout.</summary>
     public long IdleTimeoutMs { get; set; }

@@ -217,6 +217,7 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
         }
         Counters c = _cx.Counters;
         c.TcpOpen--;
+        _cx.Slots.Release();
         switch (reason)
         {
             case CloseReason.Eof: c.TcpClosedEof++; break;

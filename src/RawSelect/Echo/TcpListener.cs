@@ -36,6 +36,12 @@ public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
 
     void ITraceDescribed.AppendTraceAddress(Log log) => log.Append(Address);
 
+    /// <summary>
+    /// A passed socket every loop watches (--loops N with socket activation): each wake-up that
+    /// finds the connection already taken by another loop is a lost race, counted (the herd).
+    /// </summary>
+    public bool SharedByLoops { get; init; }
+
     public void OnReady(bool readable, bool writable)
     {
         for (int i = 0; i < AcceptBatch && Socket.IsValid; i++)
@@ -43,6 +49,7 @@ public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
             int r = _cx.Api.Accept(Socket, out SocketHandle conn, out NetAddress peer);
             if (r < 0)
             {
+                if (i == 0 && r == -Errno.EAGAIN && SharedByLoops) Herd.Lost(_cx, "tcp-listener", Socket, Address);
                 if (!OnAcceptError(-r)) return;
                 continue;
             }
@@ -53,7 +60,7 @@ public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
     private void Admit(SocketHandle conn, in NetAddress peer)
     {
         Counters c = _cx.Counters;
-        if (c.TcpOpen >= _cx.MaxClients)
+        if (!_cx.Slots.TryTake())
         {
             c.TcpRefusedMaxClients++;
             Refuse(conn, peer, "max-clients reached");
@@ -63,6 +70,7 @@ public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
         {
             // The descriptor number itself is at or past the selector's sets (--fd-setsize): it
             // cannot enter them.
+            _cx.Slots.Release();
             c.TcpRefusedFdLimit++;
             Refuse(conn, peer, "does not fit the selector (fd-setsize)");
             return;
@@ -70,6 +78,7 @@ public sealed class TcpListener : IEventHandler, ITraceDescribed, ITimer
         TcpConnection tc = _cx.ConnectionPool.Rent(_cx);
         if (!tc.Open(conn, peer))
         {
+            _cx.Slots.Release();
             _cx.ConnectionPool.Return(tc);
             c.TcpRefusedFdLimit++;
             Refuse(conn, peer, "selector full (fd-setsize)");

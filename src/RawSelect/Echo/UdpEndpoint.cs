@@ -48,9 +48,15 @@ public sealed class UdpEndpoint : IEventHandler, ITraceDescribed, IDisposable
 
     void ITraceDescribed.AppendTraceAddress(Log log) => log.Append(Address);
 
+    /// <summary>A passed socket every loop watches: a wake-up that finds nothing is a lost race (see <see cref="Herd"/>).</summary>
+    public bool SharedByLoops { get; init; }
+
+    private bool _firstReceive;
+
     public void OnReady(bool readable, bool writable)
     {
         if (!Socket.IsValid) return;
+        _firstReceive = readable && SharedByLoops;
         if (Holding)
         {
             if (!writable) return;
@@ -75,7 +81,7 @@ public sealed class UdpEndpoint : IEventHandler, ITraceDescribed, IDisposable
             if (n < 0)
             {
                 int errno = -n;
-                if (errno == Errno.EAGAIN) return;
+                if (errno == Errno.EAGAIN) { LostRace(); return; }
                 if (errno == Errno.ENOSYS || errno == Errno.EOPNOTSUPP)
                 {
                     _batchUnsupported = true;
@@ -88,6 +94,7 @@ public sealed class UdpEndpoint : IEventHandler, ITraceDescribed, IDisposable
                 if (errno != Errno.EINTR) IcmpError(errno);
                 continue;
             }
+            _firstReceive = false;
             if (n == 0) return;
             budget -= n;
 
@@ -191,10 +198,11 @@ public sealed class UdpEndpoint : IEventHandler, ITraceDescribed, IDisposable
             if (n < 0)
             {
                 int errno = (int)-n;
-                if (errno == Errno.EAGAIN) return;
+                if (errno == Errno.EAGAIN) { LostRace(); return; }
                 if (errno != Errno.EINTR) IcmpError(errno);
                 continue;
             }
+            _firstReceive = false;
             if (!Admit(n, from)) continue;
             if (!ReplySingle((int)n, from))
             {
@@ -262,5 +270,12 @@ public sealed class UdpEndpoint : IEventHandler, ITraceDescribed, IDisposable
     {
         _batch?.Dispose();
         _batch = null;
+    }
+
+    private void LostRace()
+    {
+        if (!_firstReceive) return;
+        _firstReceive = false;
+        Herd.Lost(_cx, "udp-socket", Socket, Address);
     }
 }

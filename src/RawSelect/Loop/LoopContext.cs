@@ -25,4 +25,12 @@ public sealed class LoopContext
 
     /// <summary>Why the table stayed shared (null when private, or on Windows where there is no such table).</summary>
     public string? SharedBecause { get; }
+
+    /// <summary>Once, at info: the table stayed shared, and why.</summary>
+    public void ReportShared(Log log)
+    {
+        if (SharedBecause is null || !log.Info) return;
+        log.Begin("info").Append("descriptor table: shared with the process's other threads (")
+            .Append(SharedBecause).Append("); select and poll take a reference on every watched descriptor on every call").End();
+    }
 }

@@ -74,24 +74,45 @@ public sealed class ProcessShared : IDisposable
         if (_keepShared)
         {
             string? why = OperatingSystem.IsWindows() ? null : $"{DescriptorTable.Variable}=shared";
-            return new LoopContext(loop, _wakes[loop], Log, privateTable: false, why);
+            return new LoopContext(loop, _wakes[loop], LogFor(loop), privateTable: false, why);
         }
         int r = DescriptorTable.Split(_api);
-        if (r == 0) return new LoopContext(loop, _wakes[loop], Log, privateTable: true, null);
+        if (r == 0) return new LoopContext(loop, _wakes[loop], LogFor(loop), privateTable: true, null);
         string reason = $"unshare(CLONE_FILES): {Errno.Describe(-r, _api.ErrorText(-r))}";
-        return new LoopContext(loop, _wakes[loop], Log, privateTable: false, reason);
+        return new LoopContext(loop, _wakes[loop], LogFor(loop), privateTable: false, reason);
     }
+
+    // One loop writes through the log itself; several each get their own front (ForLoop).
+    private Log LogFor(int loop) => Loops == 1 ? Log : Log.ForLoop(loop);
+
+    /// <summary>
+    /// Called on the signal thread after every loop has been asked to stop or to count
+    /// (--loops N: the coordinator wakes on it). Set before serving; must only set a flag.
+    /// </summary>
+    public Action? OnSignal { get; set; }
+
+    private volatile bool _stopRequested;
+    private int _countersRequested;
+
+    public bool StopRequested => _stopRequested;
+
+    /// <summary>Whether SIGUSR1 came since the last call.</summary>
+    public bool TakeCountersRequest() => System.Threading.Interlocked.Exchange(ref _countersRequested, 0) != 0;
 
     /// <summary>SIGINT/SIGTERM: every loop stops accepting and flushes. Any thread.</summary>
     public void RequestStop()
     {
+        _stopRequested = true;
         foreach (LoopWake w in _wakes) w.RequestStop();
+        OnSignal?.Invoke();
     }
 
     /// <summary>SIGUSR1: every loop writes its counters. Any thread.</summary>
     public void RequestCounters()
     {
+        System.Threading.Volatile.Write(ref _countersRequested, 1);
         foreach (LoopWake w in _wakes) w.RequestCounters();
+        OnSignal?.Invoke();
     }
 
     private void Stop(PosixSignalContext ctx)

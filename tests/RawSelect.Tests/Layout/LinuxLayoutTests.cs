@@ -28,6 +28,7 @@ public unsafe class LinuxLayoutTests
         #include <fcntl.h>
         #include <errno.h>
         #include <sched.h>
+        #include <linux/filter.h>
         """;
 
     private static readonly Lazy<Dictionary<string, long>> Probe = new(() =>
@@ -90,6 +91,13 @@ public unsafe class LinuxLayoutTests
         list.Add(("offsetof_pollfd_revents", "offsetof(struct pollfd, revents)", Off(&pfd.revents, &pfd)));
         list.Add(("sizeof_pollfd_events", "sizeof(((struct pollfd *)0)->events)", sizeof(short)));
         list.Add(("sizeof_nfds_t", "sizeof(nfds_t)", sizeof(ulong)));
+        SockFilter sf = default; SockFprog sp = default;
+        list.Add(("sizeof_sock_filter", "sizeof(struct sock_filter)", sizeof(SockFilter)));
+        list.Add(("offsetof_sock_filter_jt", "offsetof(struct sock_filter, jt)", Off(&sf.jt, &sf)));
+        list.Add(("offsetof_sock_filter_jf", "offsetof(struct sock_filter, jf)", Off(&sf.jf, &sf)));
+        list.Add(("offsetof_sock_filter_k", "offsetof(struct sock_filter, k)", Off(&sf.k, &sf)));
+        list.Add(("sizeof_sock_fprog", "sizeof(struct sock_fprog)", sizeof(SockFprog)));
+        list.Add(("offsetof_sock_fprog_filter", "offsetof(struct sock_fprog, filter)", Off(&sp.filter, &sp)));
         bool packed = arch == Architecture.X64;
         list.Add(("sizeof_epoll_event", "sizeof(struct epoll_event)", packed ? sizeof(EpollEvent.X64) : sizeof(EpollEvent.Arm64)));
         list.Add(("offsetof_epoll_event_events", "offsetof(struct epoll_event, events)", packed ? Off(&ex.events, &ex) : Off(&ea.events, &ea)));
