@@ -98,4 +98,21 @@ public sealed class WineLifecycleTests : IClassFixture<WinePrefixUser>
         Assert.Equal("s"u8.ToArray(), Clients.RoundTrip(c, "s"u8.ToArray()));
         Assert.Contains("backend=select", server.WaitForStderr("serving:", TimeSpan.FromSeconds(30)));
     }
+
+    [WineFact]
+    public void Loops_above_1_on_Windows_exits_2_with_the_reason_and_loops_1_still_runs()
+    {
+        _prefix.Prefix.EnsureReady();
+        (int code, string stdout, string err) = WineServer.RunToExit(TimeSpan.FromSeconds(60), "--loops", "2", "--tcp", "127.0.0.1:0", "--no-udp");
+        Assert.True(code == 2, $"--loops 2: exit code {code}; stderr: {err}");
+        Assert.Equal("", stdout);
+        Assert.Equal("rawselect: --loops 2 is not available on Windows: Winsock has no SO_REUSEPORT to share a port between loops, and threads have no descriptor tables of their own (only --loops 1)",
+            err.TrimEnd('\r', '\n'));
+        using WineServer server = WineServer.Start(["--loops", "1", "--tcp", "127.0.0.1:0", "--no-udp"], 1, TimeSpan.FromSeconds(90));
+        using Socket c = Clients.Connect(server.Tcp);
+        Assert.Equal("l"u8.ToArray(), Clients.RoundTrip(c, "l"u8.ToArray()));
+        string serving = server.WaitForStderr("serving:", TimeSpan.FromSeconds(30));
+        Assert.Contains(" loops=1 ", serving);
+        Assert.DoesNotContain("fd-table=", serving);
+    }
 }
