@@ -66,6 +66,17 @@ for _b in BACKENDS:
         "binary": RAWSELECT,
         "setup_parallel": 32,
     }
+# --loops 2 (issue 14): two loops, each on its own thread with its own descriptor table and its
+# own SO_REUSEPORT listener; compared with the same backend at --loops 1 (LOOPS_PAIR)
+LOOPS_BACKENDS = ["select", "epoll"]
+for _b in LOOPS_BACKENDS:
+    SERVERS["rawselect-%s-l2" % _b] = {
+        "title": "RawSelect %s, 2 loops" % _b,
+        "cmd": [RAWSELECT, "--backend", _b, "--loops", "2"],
+        "binary": RAWSELECT,
+        "setup_parallel": 32,
+    }
+LOOPS_PAIR = {"rawselect-%s-l2" % b: "rawselect-%s" % b for b in LOOPS_BACKENDS}
 for _b in BACKENDS:
     SERVERS["c-" + _b] = {
         "title": "C %s (gcc -O2)" % _b,
@@ -94,7 +105,7 @@ SERVERS.update({
         "setup_parallel": 4,
     },
 })
-ORDER = ["rawselect-select", "rawselect-poll", "rawselect-epoll", "c-select", "c-poll", "c-epoll",
+ORDER = ["rawselect-select", "rawselect-poll", "rawselect-epoll", "rawselect-select-l2", "rawselect-epoll-l2", "c-select", "c-poll", "c-epoll",
          "dotnet-async", "dotnet-select", "python"]
 SWEEP_SERVERS = ["rawselect-select", "rawselect-poll", "rawselect-epoll", "c-select", "c-poll", "c-epoll"]
 
@@ -245,6 +256,8 @@ def parse_usr1_counters(text):
     counter lines that carry the same keys, or None."""
     lines = []
     for line in text.splitlines():
+        if re.search(r"\bloop=\d+ ", line):
+            continue  # --loops N: one loop's share, after the summed line (parse_usr1_loops)
         pairs = dict(re.findall(r"([A-Za-z_][\w.\-]*)[=:]\s*(-?\d+(?:\.\d+)?)\b", line))
         if len(pairs) >= 3:
             lines.append(pairs)
@@ -253,6 +266,35 @@ def parse_usr1_counters(text):
         if set(a) == set(b):
             return {k: float(b[k]) - float(a[k]) for k in a}
     return None
+
+
+def parse_usr1_loops(text):
+    """rawselect --loops N prints one "loop=K counters ..." line per loop after the summed one, at
+    each SIGUSR1. Returns {K: {"tcp_open": at the window's end, "udp_in": datagrams in the window,
+    "waits": select/poll/epoll calls in the window}} from the first two lines of each loop, or
+    None with a single loop."""
+    per = {}
+    for line in text.splitlines():
+        m = re.search(r"\bloop=(\d+) counters (.*)", line)
+        if m:
+            per.setdefault(int(m.group(1)), []).append(
+                {k: float(v) for k, v in re.findall(r"([a-z_]+)=(-?\d+)", m.group(2))})
+    if len(per) < 2 or any(len(v) < 2 for v in per.values()):
+        return None
+    return {k: {"tcp_open": v[1].get("tcp_open", 0),
+                "udp_in": v[1].get("udp_datagrams_in", 0) - v[0].get("udp_datagrams_in", 0),
+                "waits": v[1].get("select_calls", 0) - v[0].get("select_calls", 0)} for k, v in per.items()}
+
+
+def loop_shares(shares, mode):
+    """Each loop's share in %: of the open connections (TCP), of the datagrams (UDP)."""
+    if not shares:
+        return None
+    key = "udp_in" if mode.startswith("udp") else "tcp_open"
+    total = sum(v[key] for v in shares.values())
+    if total <= 0:
+        return None
+    return [100.0 * shares[k][key] / total for k in sorted(shares)]
 
 
 def setup_timeout(prof, conns, idle):
@@ -310,6 +352,7 @@ def run_one(name, spec, scen, prof, run_index, logdir, usr1):
         rec["server_stderr_tail"] = text[-1500:]
         if usr1:
             rec["usr1_delta"] = parse_usr1_counters(text)
+            rec["loop_shares"] = parse_usr1_loops(text)
         if rec["ok"] and clean:
             try:
                 os.unlink(err_path)
@@ -362,6 +405,10 @@ def aggregate(records, probes, servers, plan, runs):
             cell["ok"] = len(ok) > 0 and len(ok) * 2 > len(rs)
             for k in CELL_KEYS:
                 cell[k] = median([r.get(k) for r in ok]) if ok else None
+            # --loops N: each loop's share (median over the runs, loop by loop)
+            shares = [loop_shares(r.get("loop_shares"), scen[2]) for r in ok]
+            shares = [x for x in shares if x]
+            cell["loop_share_pct"] = [median([x[k] for x in shares]) for k in range(len(shares[0]))] if shares else None
             gcs = [r.get("usr1_delta") for r in ok if r.get("usr1_delta")]
             if gcs:
                 keys = [k for k in gcs[0] if "gc" in k.lower()]
@@ -618,6 +665,7 @@ def main():
     meta.update({"profile": profile, "runs": prof["runs"], "warmup_s": prof["warmup"],
                  "duration_s": prof["duration"], "probe_runs": prof["probe_runs"], "elapsed_s": round(elapsed, 1),
                  "servers": servers, "reference": REFERENCE, "usr1": usr1, "counterpart": COUNTERPART,
+                 "loops_pair": LOOPS_PAIR,
                  "src_addrs": SRC_ADDRS, "sweep_idle": SWEEP_IDLE, "sweep_active": SWEEP_ACTIVE,
                  "busy_before_pct": None if busy is None else round(busy, 1)})
     result = {"meta": meta,

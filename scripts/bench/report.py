@@ -17,6 +17,8 @@ COLORS = {"rawselect-select": "#d62728", "c-select": "#d62728", "rawselect-poll"
 DASHED = {"c-select", "c-poll", "c-epoll"}
 
 # the targets of issue 9 (server CPU per operation, median ratios in the same run)
+TARGET_LOOPS = 1.10         # --loops 2 vs --loops 1 on the same backend, server CPU per op, every cell
+TARGET_SPREAD = (40.0, 60.0)  # each of 2 loops' share of the connections at 1000 connections, %
 TARGET_COUNTERPART = 1.05   # every RawSelect backend vs the C server on the same multiplexer, every cell
 TARGET_EPOLL_IDLE = 1.5     # RawSelect epoll, 1 active + 10000 idle vs 1 active + 0 idle
 TARGET_SELECT_PARITY = 1.05  # RawSelect select vs C select, geometric mean over the matrix (2026-11-25: 1.04)
@@ -165,6 +167,7 @@ def markdown(result):
             w("| %s | %s |" % (scen["title"], " | ".join(
                 _fmt_x(_ratio(_cpu(result, scen["id"], r), _cpu(result, scen["id"], c))) for r, c in pairs)))
         w("")
+    loops_section(result, w, matrix, servers)
     if sweep:
         sweep_section(result, w)
     w("## Targets\n")
@@ -345,6 +348,40 @@ def sweep_section(result, w):
         w("")
 
 
+def _loop_pairs(result, servers):
+    lp = result["meta"].get("loops_pair") or {}
+    return [(m, one) for m, one in lp.items() if m in servers and one in servers]
+
+
+def _spread(result, sid, s):
+    c = _cell(result, sid, s)
+    return c.get("loop_share_pct") if c and c.get("ok") else None
+
+
+def _fmt_spread(shares):
+    return "–" if not shares else "/".join("%.0f" % x for x in shares) + " %"
+
+
+def loops_section(result, w, matrix, servers):
+    """--loops 2 beside --loops 1: the cost per operation and how the kernel spread the work."""
+    pairs = _loop_pairs(result, servers)
+    if not matrix or not pairs:
+        return
+    w("## RawSelect --loops 2 against --loops 1 (server CPU per operation, and each loop's share)\n")
+    w("The two-loop server divided by the one-loop server on the same backend, same cell, same run (target: at "
+      "most %.2f× in every cell), and each loop's share of the work in %% (TCP: of the connections open at the "
+      "end of the window; UDP: of the datagrams in it; from the per-loop SIGUSR1 lines; target at 1000 "
+      "connections: %.0f–%.0f %% each). The load generator shares the 2 cores, so throughput cannot scale here; "
+      "the cost per operation and the spread are what carry to a larger machine.\n" % (TARGET_LOOPS, TARGET_SPREAD[0], TARGET_SPREAD[1]))
+    w("| Scenario | " + " | ".join("%s / %s | spread" % (m, one) for m, one in pairs) + " |")
+    w("|---|" + "---:|---:|" * len(pairs))
+    for scen in matrix:
+        w("| %s | %s |" % (scen["title"], " | ".join(
+            "%s | %s" % (_fmt_x(_ratio(_cpu(result, scen["id"], m), _cpu(result, scen["id"], one))),
+                         _fmt_spread(_spread(result, scen["id"], m))) for m, one in pairs)))
+    w("")
+
+
 def target_lines(result):
     """Issue 9's targets, each `name: met|NOT MET|not measured (detail)`, from this run's medians."""
     out = []
@@ -374,6 +411,25 @@ def target_lines(result):
         out.append("%s within %.2f× of %s (CPU per op, every cell): %s (worst %.2f× in %s; %d of %d cells above; "
                    "geometric mean %.2f×)" % (r, TARGET_COUNTERPART, c, verdict(worst <= TARGET_COUNTERPART), worst,
                                              wsc["id"], over, len(rs), _geomean([x for x, _ in rs])))
+
+    # 1b. --loops 2 costs no more per operation than --loops 1, and the kernel spreads the work
+    for m, one in (meta.get("loops_pair") or {}).items():
+        if m not in servers or one not in servers:
+            out.append("%s within %.2f× of %s (CPU per op, every cell): not measured (not in this run)" % (m, TARGET_LOOPS, one))
+            continue
+        rs = [(_ratio(_cpu(result, sc["id"], m), _cpu(result, sc["id"], one)), sc) for sc in _group(result, "matrix")]
+        rs = [(x, sc) for x, sc in rs if x is not None]
+        if not rs:
+            out.append("%s within %.2f× of %s (CPU per op, every cell): not measured (no cell where both ran)" % (m, TARGET_LOOPS, one))
+        else:
+            worst, wsc = max(rs, key=lambda t: t[0])
+            out.append("%s within %.2f× of %s (CPU per op, every cell): %s (worst %.2f× in %s; %d of %d cells above; "
+                       "geometric mean %.2f×)" % (m, TARGET_LOOPS, one, verdict(worst <= TARGET_LOOPS), worst, wsc["id"],
+                                                 sum(1 for x, _ in rs if x > TARGET_LOOPS), len(rs), _geomean([x for x, _ in rs])))
+        sh = _spread(result, "tcp-pp-64-c1000", m)
+        ok = None if not sh else all(TARGET_SPREAD[0] <= x <= TARGET_SPREAD[1] for x in sh)
+        out.append("%s at 1000 connections: each loop serves %.0f–%.0f %% of them: %s%s" % (
+            m, TARGET_SPREAD[0], TARGET_SPREAD[1], verdict(ok), "" if not sh else " (%s)" % _fmt_spread(sh)))
 
     # 2. epoll: 10000 idle costs (almost) nothing
     a, b = _cpu(result, "sweep-c1-idle10000", "rawselect-epoll"), _cpu(result, "sweep-c1-idle0", "rawselect-epoll")
