@@ -104,6 +104,14 @@ public interface ISocketApi
     // The process, not the network: socket activation (sd_listen_fds(3)) and the privilege drop.
     // A platform without these keeps the defaults (-ENOSYS, nothing found).
 
+    /// <summary>
+    /// unshare(CLONE_FILES): the calling thread takes a descriptor table of its own (a copy of
+    /// the shared one), so the kernel sees a table used by one thread and skips the reference it
+    /// otherwise takes on every descriptor select and poll walk. 0 or -errno (-EPERM under a
+    /// seccomp profile that forbids it; -ENOSYS where there is no such call or no such table).
+    /// </summary>
+    int UnshareDescriptorTable() => -Errno.ENOSYS;
+
     /// <summary>getpid(); -ENOSYS where there is no such thing.</summary>
     int ProcessId() => -Errno.ENOSYS;
 

@@ -59,6 +59,9 @@ public static partial class Libc
 
     public const int RLIMIT_NOFILE = 7;
 
+    // sched.h: unshare(2)'s flag for a descriptor table of the caller's own.
+    public const int CLONE_FILES = 0x400;
+
     public const int FD_SETSIZE = 1024;
 
     // poll.h: events asked for in pollfd.events, reported in revents. POLLERR, POLLHUP and

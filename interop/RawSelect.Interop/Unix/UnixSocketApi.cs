@@ -249,6 +249,8 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
 
     public string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
+    public int UnshareDescriptorTable() => Libc.unshare(Libc.CLONE_FILES) < 0 ? Fail() : 0;
+
     public int ProcessId() => Libc.getpid();
 
     public string? GetEnvironment(string name)

@@ -102,6 +102,16 @@ public static class Program
     {
         drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
         ISocketApi api = Platform.CreateApi();
+        // What other threads touch comes first (log writer threads, the wake-up pipe, the signal
+        // registrations); then this thread, which runs the loop, takes a descriptor table of its
+        // own, and every socket below is opened in it. See DescriptorTable.
+        using ProcessShared shared = ProcessShared.Open(api, log, loops: 1);
+        LoopContext loop = shared.Split(0);
+        if (loop.SharedBecause is not null && log.Info)
+        {
+            log.Begin("info").Append("descriptor table: shared with the process's other threads (")
+                .Append(loop.SharedBecause).Append("); select and poll take a reference on every watched descriptor on every call").End();
+        }
         DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
         if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
         {
@@ -111,7 +121,7 @@ public static class Program
         ISelector selector = Platform.CreateSelector(api, capacity, log, options.Backend);
         if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
-        using var server = new Server(options, api, selector, log) { Limits = limits };
+        using var server = new Server(options, api, selector, loop) { Limits = limits };
 
         string? bindError = server.Bind(passed);
         if (bindError is not null)
@@ -139,24 +149,10 @@ public static class Program
             log.Begin("info").Append("warning: running as root; --user NAME drops privileges after binding").End();
         }
 
-        // .NET installs no SIGTERM handler of its own, and its SIGINT default is to exit at once.
-        // Both become a request to the loop; the callbacks run on another thread, so they only
-        // set a flag and write to the wake-up pipe.
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var sigusr1 = OperatingSystem.IsWindows() ? null
-            : PosixSignalRegistration.Create((PosixSignal)SIGUSR1, ctx => { ctx.Cancel = true; server.RequestCounters(); });
-
         Write(stdout, server.ListeningLines());
         server.Run();
         drainDeadline = server.LogDrainDeadline;
         return ExitOk;
-
-        void Stop(PosixSignalContext ctx)
-        {
-            ctx.Cancel = true;
-            server.RequestStop();
-        }
     }
 
     /// <summary>/etc/passwd or /etc/group; a host without one still takes numeric ids.</summary>
@@ -166,8 +162,6 @@ public static class Program
         catch (IOException) { return ""; }
         catch (UnauthorizedAccessException) { return ""; }
     }
-
-    private const int SIGUSR1 = 10; // Linux numbering; raw values are allowed by PosixSignalRegistration
 
     /// <summary>stdout (1) or stderr (2): write(2) on Unix, the console streams on Windows.</summary>
     private static Stream OpenStd(int fd)

@@ -47,6 +47,20 @@ public sealed class Log
         if (traceFile is not null)
             _traceFile = new Sink(traceFile, traceTimestamps ? LinePrefix.Timestamp : LinePrefix.None, TraceQueueBytes);
         _current = _main;
+        // The threads start with the log, not with its first line: see LogWriter.Start. A quiet
+        // log has no use for stderr's (its lines are never written), so it runs none.
+        StartWriters();
+    }
+
+    /// <summary>
+    /// Starts the writer threads the log needs (idempotent). The constructor does; what must
+    /// exist before a loop takes its own descriptor table (<see cref="ProcessShared"/>) calls it
+    /// again to say so.
+    /// </summary>
+    public void StartWriters()
+    {
+        if (Level > LogLevel.Quiet) _main.Writer.Start();
+        _traceFile?.Writer.Start();
     }
 
     /// <summary>A log that writes plain lines to the stream (tests, tools): no prefix.</summary>

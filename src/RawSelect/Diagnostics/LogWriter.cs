@@ -70,17 +70,25 @@ public sealed class LogWriter
             line.Slice(0, first).CopyTo(_ring.AsSpan(tail));
             line.Slice(first).CopyTo(_ring);
             _count += line.Length;
-            if (_thread is null) Start();
-            else if (_writerIdle) Monitor.Pulse(_lock);
+            if (_writerIdle) Monitor.Pulse(_lock);
         }
         return true;
     }
 
-    // Started on the first line, so a quiet server runs no second thread at all.
-    private void Start()
+    /// <summary>
+    /// Starts the writer thread; until then lines only queue. Never started lazily by a line: the
+    /// first line may come from a loop thread that owns its descriptor table, and a thread it
+    /// created would share that table (see <see cref="DescriptorTable"/>). Idempotent.
+    /// </summary>
+    public void Start()
     {
-        _thread = new Thread(WriteLoop, maxStackSize: 128 * 1024) { IsBackground = true, Name = "log writer" };
-        _thread.Start();
+        lock (_lock)
+        {
+            if (_thread is not null) return;
+            DescriptorTable.RequireShared("the log writer thread");
+            _thread = new Thread(WriteLoop, maxStackSize: 128 * 1024) { IsBackground = true, Name = "log writer" };
+            _thread.Start();
+        }
     }
 
     private void WriteLoop()

@@ -21,18 +21,36 @@ public sealed class Server : ITimer, IDisposable
     /// <summary>Every socket in the order it was taken: passed sockets first, then --tcp, then --udp.</summary>
     private readonly List<(string Proto, NetAddress Address)> _listening = new();
     private long _shutdownDeadline = long.MaxValue;
-    private volatile bool _countersRequested;
+    private readonly LoopContext? _context;
 
+    /// <summary>A server on the calling thread's table with a wake-up of its own (tests).</summary>
     public Server(Options options, ISocketApi api, ISelector selector, Log log)
+        : this(options, api, selector, log, null)
+    {
+    }
+
+    /// <summary>
+    /// The server as the executable runs it: on a loop thread that has split from the process's
+    /// descriptor table (or knows why it could not), woken through the pipe opened before that.
+    /// </summary>
+    public Server(Options options, ISocketApi api, ISelector selector, LoopContext context)
+        : this(options, api, selector, context.Log, context)
+    {
+    }
+
+    private Server(Options options, ISocketApi api, ISelector selector, Log log, LoopContext? context)
     {
         _options = options;
         _api = api;
+        _context = context;
         var counters = new Counters();
         _cx = new ServerContext(api, selector, log, counters, options.BufferSize)
         {
             IdleTimeoutMs = options.IdleTimeoutMs,
         };
-        _loop = new EventLoop(api, selector, counters, log, _cx.Clock);
+        _loop = context is null
+            ? new EventLoop(api, selector, counters, log, _cx.Clock)
+            : new EventLoop(api, selector, counters, log, _cx.Clock, context.Wake);
         _loop.OnWake = OnWake;
         _loop.AddTimer(new IdleTimer(_cx));
         _loop.AddTimer(this);
@@ -173,7 +191,11 @@ public sealed class Server : ITimer, IDisposable
                 .Append(" descriptor-limit-was=").Append(Limits.SoftWas)
                 .Append(" descriptor-hard-limit=").Append(Limits.Hard)
                 .Append(" buffer-size=").Append(_cx.BufferSize)
-                .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
+                .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs);
+            // Whether select and poll pay a reference per watched descriptor (see DescriptorTable).
+            if (_context is not null && !OperatingSystem.IsWindows())
+                log.Append(" fd-table=").Append(_context.PrivateTable ? "private" : "shared");
+            log
                 // Last, so the line never reads "select " to a tool looking for select's trace.
                 .Append(" backend=").Append(_cx.Selector.Backend)
                 .End();
@@ -189,17 +211,12 @@ public sealed class Server : ITimer, IDisposable
     /// <summary>A signal: SIGINT/SIGTERM stop, SIGUSR1 prints counters. Any thread.</summary>
     public void RequestStop() => _loop.RequestStop();
 
-    public void RequestCounters()
-    {
-        _countersRequested = true;
-        _loop.Wake();
-    }
+    public void RequestCounters() => _loop.WakeSource.RequestCounters();
 
     private void OnWake()
     {
-        if (_countersRequested)
+        if (_loop.WakeSource.TakeCountersRequest())
         {
-            _countersRequested = false;
             if (_cx.Log.Info) _cx.Counters.Write(_cx.Log, "counters"); // README: quiet prints nothing
         }
         if (_loop.StopRequested && !_cx.ShuttingDown) BeginShutdown();

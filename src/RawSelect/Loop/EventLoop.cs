@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Threading;
 using RawSelect.Interop;
 
 namespace RawSelect;
@@ -21,16 +20,27 @@ public sealed class EventLoop : IEventHandler, ITraceDescribed, IDisposable
     private readonly LoopClock _clock;
     private ReadyEvent[] _fired;
     private readonly List<ITimer> _timers = new();
-    private readonly SocketHandle _wakeRead;
-    private readonly SocketHandle _wakeWrite;
-    private int _wakePending;
-    private volatile bool _stopRequested;
+    private readonly LoopWake _wake;
+    private readonly bool _ownsWake;
     private bool _running = true;
 
     /// <summary>Called on the loop thread after a wake-up, with whether a stop was requested.</summary>
     public Action? OnWake { get; set; }
 
+    /// <summary>A loop with a wake-up pipe of its own (tests, and any loop no other thread needs to reach).</summary>
     public EventLoop(ISocketApi api, ISelector selector, Counters counters, Log log, LoopClock? clock = null)
+        : this(api, selector, counters, log, clock, LoopWake.Open(api), ownsWake: true)
+    {
+    }
+
+    /// <summary>A loop woken through <paramref name="wake"/>, opened before the loop thread took its own
+    /// descriptor table (see <see cref="ProcessShared"/>); its owner closes it.</summary>
+    public EventLoop(ISocketApi api, ISelector selector, Counters counters, Log log, LoopClock? clock, LoopWake wake)
+        : this(api, selector, counters, log, clock, wake, ownsWake: false)
+    {
+    }
+
+    private EventLoop(ISocketApi api, ISelector selector, Counters counters, Log log, LoopClock? clock, LoopWake wake, bool ownsWake)
     {
         _clock = clock ?? new LoopClock();
         _api = api;
@@ -41,9 +51,9 @@ public sealed class EventLoop : IEventHandler, ITraceDescribed, IDisposable
         // Not the capacity (about a million for poll and epoll with a high descriptor limit): no
         // wait reports more than what is registered, nor more than the selector's MaxEvents.
         _fired = new ReadyEvent[Math.Min(selector.MaxEvents, 64)];
-        int r = api.OpenWakePair(out _wakeRead, out _wakeWrite);
-        if (r < 0) throw new NativeException("wake-up pipe", -r, api.ErrorText(-r));
-        if (!selector.Add(_wakeRead, Interest.Read, this))
+        _wake = wake;
+        _ownsWake = ownsWake;
+        if (!selector.Add(_wake.ReadEnd, Interest.Read, this))
             throw new NativeException("wake-up pipe", Errno.EMFILE, "descriptor does not fit the selector");
     }
 
@@ -55,22 +65,17 @@ public sealed class EventLoop : IEventHandler, ITraceDescribed, IDisposable
     /// <summary>The time read after the last wait: what handlers and timers see.</summary>
     public LoopClock Clock => _clock;
 
-    public bool StopRequested => _stopRequested;
+    public bool StopRequested => _wake.StopRequested;
+
+    public LoopWake WakeSource => _wake;
 
     public void AddTimer(ITimer timer) => _timers.Add(timer);
 
     /// <summary>Asks the loop to stop. Any thread (signal handlers run on their own).</summary>
-    public void RequestStop()
-    {
-        _stopRequested = true;
-        Wake();
-    }
+    public void RequestStop() => _wake.RequestStop();
 
     /// <summary>Makes the loop return from its wait. Any thread; coalesces while one is pending.</summary>
-    public void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0) _api.Wake(_wakeWrite);
-    }
+    public void Wake() => _wake.Wake();
 
     /// <summary>Ends <see cref="Run"/> after the current iteration. Loop thread only.</summary>
     public void Exit() => _running = false;
@@ -143,17 +148,14 @@ public sealed class EventLoop : IEventHandler, ITraceDescribed, IDisposable
     /// <summary>The wake-up pipe became readable.</summary>
     void IEventHandler.OnReady(bool readable, bool writable)
     {
-        // Clear the flag before draining: a Wake racing with us then writes again and is not lost.
-        Volatile.Write(ref _wakePending, 0);
-        _api.DrainWake(_wakeRead);
+        _wake.Drain();
         _counters.Wakeups++;
         OnWake?.Invoke();
     }
 
     public void Dispose()
     {
-        _selector.Remove(_wakeRead);
-        _api.Close(_wakeRead);
-        _api.Close(_wakeWrite);
+        _selector.Remove(_wake.ReadEnd);
+        if (_ownsWake) _wake.Dispose();
     }
 }

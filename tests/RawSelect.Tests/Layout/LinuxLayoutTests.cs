@@ -27,6 +27,7 @@ public unsafe class LinuxLayoutTests
         #include <netinet/tcp.h>
         #include <fcntl.h>
         #include <errno.h>
+        #include <sched.h>
         """;
 
     private static readonly Lazy<Dictionary<string, long>> Probe = new(() =>
