@@ -51,13 +51,25 @@ public sealed class Page
         int.Parse((string)(await _browser.EvalAsync("document.body.dataset.pageErrors"))!, CultureInfo.InvariantCulture);
 
     /// <summary>Hovers the raster cell of (call, fd) and returns the tooltip's text.</summary>
-    public async Task<string> HoverAsync(int slot, int call, int fd)
+    public async Task<string> HoverAsync(int slot, int call, int fd) => (await HoverCellAsync(slot, call, fd)).Tip;
+
+    /// <summary>
+    /// What hovering (call, fd) shows: the tooltip, and the calls (0-based, first..last) that the
+    /// page says the column under the pointer stands for. With more calls than columns a column
+    /// is a run of calls, and the tooltip names the run, never one call picked from it.
+    /// </summary>
+    public async Task<HoveredCell> HoverCellAsync(int slot, int call, int fd)
     {
         JsonNode? pt = await _browser.EvalAsync($"window.loopview.cellPoint({slot}, {call}, {fd})");
         if (pt is null) throw new InvalidOperationException($"fd {fd} is not a row of panel {slot}");
         await _browser.MouseMoveAsync(pt["x"]!.GetValue<double>(), pt["y"]!.GetValue<double>());
-        return await _browser.TextAsync($"#tip-{slot}") ?? "";
+        string tip = await _browser.TextAsync($"#tip-{slot}") ?? "";
+        return new HoveredCell(tip, pt["first"]!.GetValue<int>(), pt["last"]!.GetValue<int>(), pt["cols"]!.GetValue<int>());
     }
+
+    /// <summary>The text a tooltip uses for calls first..last (0-based), 1-based as the page counts.</summary>
+    public static string CallsText(int first, int last) =>
+        first == last ? $"call {first + 1}" : $"calls {first + 1}–{last + 1}";
 
     /// <summary>Checks what the page computed against the test's own reading of the same file.</summary>
     public async Task AssertFiguresAsync(int slot, TraceFigures expected)
@@ -79,3 +91,6 @@ public sealed class Page
         Assert.True(Math.Abs(expected - actual) <= tolerance, $"{what}: the test computes {expected}, the page {actual}");
     }
 }
+
+/// <summary>A hovered raster cell: the tooltip and the calls its column stands for (0-based).</summary>
+public sealed record HoveredCell(string Tip, int First, int Last, int Cols);
