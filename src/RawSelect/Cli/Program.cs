@@ -198,9 +198,7 @@ public static class Program
     /// <summary>/etc/passwd or /etc/group; a host without one still takes numeric ids.</summary>
     private static string ReadOrEmpty(string path)
     {
-        try { return File.ReadAllText(path); }
-        catch (IOException) { return ""; }
-        catch (UnauthorizedAccessException) { return ""; }
+        return SmallFile.Read(path) ?? "";
     }
 
     /// <summary>stdout (1) or stderr (2): write(2) on Unix, the console streams on Windows.</summary>

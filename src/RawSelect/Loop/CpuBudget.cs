@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.IO;
 using RawSelect.Interop;
 
 namespace RawSelect;
@@ -22,7 +21,7 @@ public static class CpuBudget
         if (log.Info)
         {
             log.Begin("info").Append("loops: auto = ").Append(n).Append(" (affinity: ").Append(cpus).Append(" CPUs, cgroup quota: ")
-                .Append(quota is double v ? v.ToString("0.##", CultureInfo.InvariantCulture) + " CPUs" : "none").Append(')').End();
+                .Append(quota is double v ? Hundredths(v) + " CPUs" : "none").Append(')').End();
         }
         return n;
     }
@@ -97,8 +96,8 @@ public static class CpuBudget
 
     private static double? Ratio(string quota, string period)
     {
-        if (!long.TryParse(quota, NumberStyles.None, CultureInfo.InvariantCulture, out long q) || q <= 0) return null;
-        if (!long.TryParse(period, NumberStyles.None, CultureInfo.InvariantCulture, out long p) || p <= 0) return null;
+        if (!Options.TryParseCount(quota, out long q) || q <= 0) return null;
+        if (!Options.TryParseCount(period, out long p) || p <= 0) return null;
         return (double)q / p;
     }
 
@@ -111,7 +110,7 @@ public static class CpuBudget
         {
             if (s[i] == '\\' && IsOctal(s, i + 1))
             {
-                sb.Append((char)Convert.ToInt32(s.Substring(i + 1, 3), 8));
+                sb.Append((char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
                 i += 3;
             }
             else sb.Append(s[i]);
@@ -122,10 +121,14 @@ public static class CpuBudget
     private static bool IsOctal(string s, int at) =>
         at + 3 <= s.Length && s[at] is >= '0' and <= '7' && s[at + 1] is >= '0' and <= '7' && s[at + 2] is >= '0' and <= '7';
 
-    private static string? ReadOrNull(string path)
+    private static string? ReadOrNull(string path) => SmallFile.Read(path);
+
+    /// <summary>"1.5", "2", "0.25": a quota in CPUs, without the general number formatter.</summary>
+    private static string Hundredths(double v)
     {
-        try { return File.ReadAllText(path); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
+        long h = (long)Math.Round(v * 100);
+        long whole = h / 100, frac = h % 100;
+        if (frac == 0) return whole.ToString(CultureInfo.InvariantCulture);
+        return whole.ToString(CultureInfo.InvariantCulture) + "." + (frac % 10 == 0 ? (frac / 10).ToString(CultureInfo.InvariantCulture) : (frac < 10 ? "0" : "") + frac.ToString(CultureInfo.InvariantCulture));
     }
 }
