@@ -69,6 +69,11 @@ public sealed class Coordinator
         Log log = _shared.Log;
         bool allPrivate = Array.TrueForAll(_loops, t => t.Context!.PrivateTable);
         _loops[0].Context!.ReportShared(log); // the same reason for every loop: say it once
+        if (Array.Find(_loops, t => t.Server!.SteeringUnavailable is not null) is LoopThread unsteered && log.Info)
+        {
+            log.Begin("info").Append("loops: SO_ATTACH_REUSEPORT_CBPF unavailable (").Append(unsteered.Server!.SteeringUnavailable!)
+                .Append("): the kernel's hash spreads the work, and a same-user SO_REUSEPORT socket bound later could take a share").End();
+        }
         if (log.Info) _loops[0].Server!.WriteServingLine(log, _slots.Max, _loops.Length, allPrivate);
         foreach (LoopThread t in _loops) t.Go.Set();
 

@@ -125,15 +125,28 @@ public sealed class Server : ITimer, IDisposable
     public List<NetAddress> BoundTcp { get; } = new();
     public List<NetAddress> BoundUdp { get; } = new();
 
-    /// <summary>A joining loop points the group at its first members, the server's own (see ReusePortSteering).</summary>
+    /// <summary>
+    /// A joining loop points the group at its first members, the server's own (see
+    /// ReusePortSteering). A kernel without SO_ATTACH_REUSEPORT_CBPF (before 4.5), or an emulator
+    /// that does not pass it on, still serves: the kernel's own hash spreads the work, and only the
+    /// guard against a late same-user joiner is lost, which the coordinator says once.
+    /// </summary>
     private string? Steer(SocketHandle s, string proto, NetAddress a)
     {
         if (!_plan.Joining) return null;
         int r = _api.SteerReusePortGroup(s, _plan.Loops);
         if (r == 0) return null;
+        if (r is -Errno.ENOPROTOOPT or -Errno.EINVAL or -Errno.ENOSYS)
+        {
+            SteeringUnavailable ??= Errno.Describe(-r, _api.ErrorText(-r));
+            return null;
+        }
         _api.Close(s);
         return Describe("setsockopt(SO_ATTACH_REUSEPORT_CBPF)", proto, a, -r);
     }
+
+    /// <summary>Why the SO_REUSEPORT group could not be steered (null when it was, or was not asked).</summary>
+    public string? SteeringUnavailable { get; private set; }
 
     private void Serve(SocketHandle s, NetAddress bound, bool passed)
     {

@@ -43,9 +43,6 @@ public sealed class ServerContext
         set => Slots.Max = value;
     }
 
-    /// <summary>Which loop this is (0 with --loops 1), for the herd's trace lines.</summary>
-    public int LoopIndex { get; init; }
-
     /// <summary>0: no idle timeout.</summary>
     public long IdleTimeoutMs { get; set; }
 

@@ -380,6 +380,83 @@ public sealed class LoopsTests
         }
     }
 
+    /// <summary>
+    /// A kernel without SO_ATTACH_REUSEPORT_CBPF (before 4.5), simulated by a seccomp filter that
+    /// answers that setsockopt with ENOPROTOOPT: the loops still serve, spread by the kernel's own
+    /// hash, and the server says once what it lost.
+    /// </summary>
+    [Fact]
+    public void Without_the_steering_program_the_loops_still_serve_and_say_what_is_lost()
+    {
+        string dir = Directory.CreateTempSubdirectory("rawselect-nocbpf-").FullName;
+        try
+        {
+            string source = Path.Combine(dir, "refuse-cbpf.c"), exe = Path.Combine(dir, "refuse-cbpf");
+            File.WriteAllText(source, RefuseCbpf);
+            using (var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-o", exe, source]) { RedirectStandardError = true })!)
+            {
+                string gccErr = gcc.StandardError.ReadToEnd();
+                Assert.True(gcc.WaitForExit(30_000) && gcc.ExitCode == 0, $"gcc failed: {gccErr}");
+            }
+            using var server = ServerProcess.StartVia(exe, [ServerProcess.BinaryPath], ["--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--loops", "2"]);
+            string err = server.StderrWhenItHas("serving:");
+            _out.WriteLine(err);
+            Assert.Single(err.Split('\n'), l => l.StartsWith("info: loops: SO_ATTACH_REUSEPORT_CBPF unavailable (Protocol not available (ENOPROTOOPT))"));
+            var clients = new List<Socket>();
+            try
+            {
+                for (int i = 0; i < 100; i++)
+                {
+                    clients.Add(Robust.ConnectFrom(server.Tcp, i));
+                    Robust.AssertEchoes(clients[i], [(byte)i], $"connection #{i}");
+                }
+                Robust.Counters(server);
+                var shares = Shares(server.StderrWhenItHas("info: loop=1 counters"), "counters", 2);
+                Assert.All(shares.Values, d => Assert.True(d["tcp_open"] > 0, "the kernel's hash left a loop without connections"));
+            }
+            finally
+            {
+                Robust.CloseAll(clients);
+            }
+            Assert.Equal(0, server.StopWith(ServerProcess.SIGTERM, TimeSpan.FromSeconds(5)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>execs argv[1..] under a seccomp filter: setsockopt(_, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF) fails with ENOPROTOOPT.</summary>
+    private const string RefuseCbpf = """
+        #include <errno.h>
+        #include <linux/filter.h>
+        #include <linux/seccomp.h>
+        #include <stddef.h>
+        #include <sys/prctl.h>
+        #include <sys/syscall.h>
+        #include <unistd.h>
+
+        #define ARG_LO(n) (offsetof(struct seccomp_data, args) + 8 * (n))
+        int main(int argc, char **argv) {
+            if (argc < 2) return 127;
+            struct sock_filter filter[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 5),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1 /* SOL_SOCKET */, 0, 3),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 51 /* SO_ATTACH_REUSEPORT_CBPF */, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOPROTOOPT),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            };
+            struct sock_fprog prog = { sizeof filter / sizeof filter[0], filter };
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 126;
+            if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return 125;
+            execv(argv[1], argv + 1);
+            return 124;
+        }
+        """;
+
     [Theory]
     [InlineData("0")]
     [InlineData("-1")]
