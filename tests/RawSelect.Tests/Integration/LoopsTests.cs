@@ -381,6 +381,38 @@ public sealed class LoopsTests
     }
 
     /// <summary>
+    /// A loop that fails fatally stops the whole server: exit 70, one line naming the loop. Made
+    /// real with a descriptor limit just too small for a loop's epoll instance: the limit is
+    /// raised until the loops fail that way (below it, the process cannot start at all; above,
+    /// the bind fails or it serves), and every run ends by itself.
+    /// </summary>
+    [Fact]
+    public void A_loop_that_fails_fatally_stops_the_server_with_exit_70_and_one_line_naming_it()
+    {
+        for (int limit = 9; limit <= 24; limit++)
+        {
+            var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            foreach (string a in new[] { "-c", $"ulimit -n {limit} && exec \"$0\" \"$@\"", ServerProcess.BinaryPath,
+                         "--tcp", "127.0.0.1:0", "--no-udp", "--loops", "2", "--backend", "epoll", "--log-level", "error" })
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            Task<string> err = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(10_000))
+            {
+                p.Kill();
+                Assert.Fail($"ulimit -n {limit}: still running with no fatal loop seen below it");
+            }
+            string text = err.Result;
+            _out.WriteLine($"ulimit -n {limit}: exit {p.ExitCode}: {text.Trim()}");
+            if (!text.Contains("fatal: loop ")) continue;
+            Assert.Equal(70, p.ExitCode);
+            Assert.Matches(@"^rawselect: fatal: loop [01]: epoll_create1: EMFILE \(Too many open files\)$", text.TrimEnd('\n'));
+            return;
+        }
+        Assert.Fail("no descriptor limit made a loop fail");
+    }
+
+    /// <summary>
     /// A kernel without SO_ATTACH_REUSEPORT_CBPF (before 4.5), simulated by a seccomp filter that
     /// answers that setsockopt with ENOPROTOOPT: the loops still serve, spread by the kernel's own
     /// hash, and the server says once what it lost.
