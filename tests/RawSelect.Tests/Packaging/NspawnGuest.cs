@@ -51,7 +51,7 @@ public sealed partial class NspawnGuest : IDisposable
         var sw = Stopwatch.StartNew();
         (int code, string built) = ReleaseArtifacts.Run(TimeSpan.FromMinutes(15), Path.Combine(ReleaseArtifacts.RepoRoot, "scripts", "release", "rootfs.sh"));
         Assert.True(code == 0, $"scripts/release/rootfs.sh failed: {built}");
-        output.WriteLine($"rootfs: {built.Trim().Split('\n').Last()} ({sw.Elapsed.TotalSeconds:0.0} s)");
+        output.WriteLine($"{built.Trim().Split('\n').Last()} ({sw.Elapsed.TotalSeconds:0.0} s)");
 
         var psi = new ProcessStartInfo("systemd-nspawn")
         {
@@ -87,7 +87,14 @@ public sealed partial class NspawnGuest : IDisposable
         }
         var g = new NspawnGuest(nspawn, guest, output);
         lock (console) g._console.Append(console);
-        (int c, string state) = g.Exec(TimeSpan.FromSeconds(90), "systemctl", "is-system-running", "--wait");
+        // Until the guest's systemd has opened its control socket, systemctl cannot reach it.
+        (int c, string state) = (0, "");
+        while (true)
+        {
+            (c, state) = g.Exec(TimeSpan.FromSeconds(90), "systemctl", "is-system-running", "--wait");
+            if (!state.Contains("Failed to connect to bus") || sw.Elapsed > TimeSpan.FromSeconds(60)) break;
+            Thread.Sleep(100);
+        }
         output.WriteLine($"guest: systemd PID {guest} on the host, is-system-running: {state.Trim()} after {sw.Elapsed.TotalSeconds:0.0} s");
         if (state.Trim() is not ("running" or "degraded"))
         {
