@@ -59,8 +59,9 @@ public sealed class SystemdNspawnTests
         Assert.Equal("active", guest.Exec("systemctl", "is-active", "rawselect.socket").Output.Trim());
         Assert.Equal("hello port 7\n", await TcpEcho("hello port 7\n"));
         Assert.Equal("datagram to port 7", UdpEcho("datagram to port 7"));
-        if (Socket.OSSupportsIPv6 && Ipv6LoopbackWorks())
-            Assert.Equal("over ::1\n", await TcpEcho("over ::1\n", new IPEndPoint(IPAddress.IPv6Loopback, 7)));
+        bool ipv6 = Socket.OSSupportsIPv6 && Ipv6LoopbackWorks();
+        if (ipv6) Assert.Equal("over ::1\n", await TcpEcho("over ::1\n", new IPEndPoint(IPAddress.IPv6Loopback, 7)));
+        _out.WriteLine($"echo: tcp 127.0.0.1:7, udp 127.0.0.1:7{(ipv6 ? ", tcp [::1]:7" : " (no IPv6 loopback here: [::1] not tried)")}");
         Done("enable --now rawselect.socket: TCP and UDP echo on port 7");
 
         // The service's identity and confinement, read from /proc, beside what systemctl show says.
