@@ -87,12 +87,14 @@ public sealed partial class NspawnGuest : IDisposable
         }
         var g = new NspawnGuest(nspawn, guest, output);
         lock (console) g._console.Append(console);
-        // Until the guest's systemd has opened its control socket, systemctl cannot reach it.
+        // Until the guest's systemd has opened its control socket, systemctl cannot reach it: it
+        // says so, or answers "offline".
         (int c, string state) = (0, "");
         while (true)
         {
             (c, state) = g.Exec(TimeSpan.FromSeconds(90), "systemctl", "is-system-running", "--wait");
-            if (!state.Contains("Failed to connect to bus") || sw.Elapsed > TimeSpan.FromSeconds(60)) break;
+            bool unreachable = state.Contains("Failed to connect to bus") || state.Trim() == "offline";
+            if (!unreachable || sw.Elapsed > TimeSpan.FromSeconds(60)) break;
             Thread.Sleep(100);
         }
         output.WriteLine($"guest: systemd PID {guest} on the host, is-system-running: {state.Trim()} after {sw.Elapsed.TotalSeconds:0.0} s");

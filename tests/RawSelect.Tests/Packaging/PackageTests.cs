@@ -114,7 +114,9 @@ public sealed class PackageTests
             _out.WriteLine($"requires:\n{requires}");
             Assert.Contains("glibc >= 2.17", requires.Split('\n'));
             string list = Must("rpm", "-qlp", rpm);
-            Assert.Equal(PackageFiles.Append("/usr/share/licenses/rawselect/LICENSE").Order(), list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+            // The files, and the two directories that are the package's own (erase removes them).
+            Assert.Equal(PackageFiles.Concat(["/usr/share/licenses/rawselect/LICENSE", "/usr/share/doc/rawselect", "/usr/share/licenses/rawselect"]).Order(),
+                list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
             string scripts = Must("rpm", "-qp", "--scripts", rpm);
             _out.WriteLine(scripts);
             // Install presets (which enable nothing here), erase disables and stops, upgrade restarts only what runs.
@@ -170,8 +172,9 @@ public sealed class PackageTests
                 Assert.True(File.GetUnixFileMode(root.FullName + "/usr/bin/rawselect").HasFlag(UnixFileMode.OtherExecute));
                 Must("rpm", "--root", root.FullName, "-V", "--nodeps", "rawselect"); // every file as the package says
                 Must("rpm", "--root", root.FullName, "-e", "--noscripts", "rawselect");
-                string[] left = Directory.GetFiles(Path.Combine(root.FullName, "usr"), "*", SearchOption.AllDirectories);
-                _out.WriteLine($"{arch}: installed {PackageFiles.Length + 1} files into an empty root, erased; left under usr/: {left.Length}");
+                string[] left = Directory.GetFiles(Path.Combine(root.FullName, "usr"), "*", SearchOption.AllDirectories)
+                    .Concat(Directory.GetDirectories(Path.Combine(root.FullName, "usr"), "*rawselect*", SearchOption.AllDirectories)).ToArray();
+                _out.WriteLine($"{arch}: installed {PackageFiles.Length + 1} files into an empty root, erased; left under usr/: {(left.Length == 0 ? "nothing" : string.Join(' ', left))}");
                 Assert.Empty(left);
             }
             finally

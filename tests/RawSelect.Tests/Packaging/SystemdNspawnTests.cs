@@ -290,6 +290,54 @@ public sealed class SystemdNspawnTests
         _out.WriteLine($"total {total.Elapsed.TotalSeconds:0.0} s (with boot)");
     }
 
+    /// <summary>
+    /// The .rpm's scriptlets under the same booted systemd (Debian's rpm in the guest; no EL
+    /// machine is at hand), with the preset policy Fedora and RHEL ship (99-default-disable.preset:
+    /// disable *): install leaves the units disabled and stopped, enable --now serves port 7, an
+    /// upgrade restarts the running service, erase disables and stops it and leaves no file.
+    /// --nodeps: the guest's rpm database knows no glibc (Debian's libc6 is in dpkg's).
+    /// </summary>
+    [SystemdFact]
+    public async Task Rpm_scriptlets_under_systemd_install_disabled_restart_on_upgrade_and_erase_cleanly()
+    {
+        Assert.True(NspawnGuest.SkipReason() is null, NspawnGuest.SkipReason());
+        Assert.True(PackagingTools.PackagesSkipReason is null, PackagingTools.PackagesSkipReason);
+        Assert.True(PrivilegeDropTests.Port7Taken() is null, $"port 7 on the host's loopback is in use ({PrivilegeDropTests.Port7Taken()})");
+        string arch = RuntimeInformation.OSArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64";
+        string rpm = $"/mnt/release/{Path.GetFileName(PackagingTools.Rpm(arch))}";
+
+        using NspawnGuest guest = NspawnGuest.Boot(_out, $"{ReleaseArtifacts.Dir}:/mnt/release");
+        guest.Must("sh", "-c", "echo 'disable *' >/usr/lib/systemd/system-preset/99-default-disable.preset");
+        guest.Must("rpm", "--initdb");
+        _out.WriteLine(guest.Must("rpm", "-i", "-v", "--nodeps", rpm));
+        Assert.Equal("disabled", guest.Exec("systemctl", "is-enabled", "rawselect.socket").Output.Trim());
+        Assert.Equal("disabled", guest.Exec("systemctl", "is-enabled", "rawselect.service").Output.Trim());
+        Assert.Equal("inactive", guest.Exec("systemctl", "is-active", "rawselect.socket").Output.Trim());
+        Assert.Equal("/usr/bin/rawselect", Show(guest, "rawselect.service", "ExecStart").Split(' ', ';').First(p => p.StartsWith("path=")).Substring(5));
+        AssertRefused();
+        _out.WriteLine("rpm -i: units disabled (preset), inactive, port 7 refused");
+
+        guest.Must("systemctl", "enable", "--now", "rawselect.socket");
+        Assert.Equal("rpm\n", await TcpEcho("rpm\n"));
+        int before = MainPid(guest);
+        _out.WriteLine(guest.Must("rpm", "-U", "-v", "--replacepkgs", "--nodeps", rpm));
+        int after = MainPid(guest);
+        _out.WriteLine($"rpm -U (the same package again): main PID {before} -> {after}");
+        Assert.NotEqual(0, after);
+        Assert.NotEqual(before, after);
+        Assert.Equal("enabled", guest.Exec("systemctl", "is-enabled", "rawselect.socket").Output.Trim()); // the operator's choice survives
+        Assert.Equal("upgraded\n", await TcpEcho("upgraded\n"));
+
+        _out.WriteLine(guest.Must("rpm", "-e", "-v", "rawselect"));
+        Assert.Equal("inactive", guest.Exec("systemctl", "is-active", "rawselect.socket").Output.Trim());
+        Assert.Equal("inactive", guest.Exec("systemctl", "is-active", "rawselect.service").Output.Trim());
+        AssertRefused();
+        Assert.NotEqual(0, guest.Exec("rpm", "-q", "rawselect").Code);
+        string left = guest.Exec("find", "/etc", "/usr", "/run/systemd", "-name", "*rawselect*").Output.Trim();
+        _out.WriteLine($"rpm -e: socket and service inactive, port 7 refused; files named *rawselect* left under /etc /usr /run/systemd: {(left.Length == 0 ? "none" : left)}");
+        Assert.Equal("", left);
+    }
+
     private sealed record JournalEntry(DateTime Time, Dictionary<string, string> Fields, string[] Raw)
     {
         public string Message => Fields.GetValueOrDefault("MESSAGE") ?? "";
