@@ -90,6 +90,17 @@ public sealed class SystemdNspawnTests
         Assert.Contains("ro", rootOpts); // ProtectSystem=strict
         Assert.NotEmpty(MountOptions(mounts, "/tmp")); // PrivateTmp=
         Assert.Contains("/home", mounts.Split('\n').Select(l => l.Split(' ').ElementAtOrDefault(4))); // ProtectHome= hides it by a mount
+        string[] procSuper = SuperOptions(mounts, "/proc");
+        _out.WriteLine($"service's /proc: {string.Join(',', procSuper)}; /dev {string.Join(',', MountOptions(mounts, "/dev"))} ({guest.Must("ls", $"/proc/{pid}/root/dev").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length} entries); /sys {string.Join(',', MountOptions(mounts, "/sys"))}");
+        Assert.Contains("hidepid=invisible", procSuper); // ProtectProc=invisible
+        Assert.Contains("subset=pid", procSuper); // ProcSubset=pid
+        Assert.Contains("ro", MountOptions(mounts, "/dev")); // PrivateDevices=: a private, minimal /dev
+        Assert.Contains("ro", MountOptions(mounts, "/sys")); // ProtectKernelTunables=
+        string[] links = guest.Must("cat", $"/proc/{pid}/net/dev").Split('\n').Skip(2).Select(l => l.Trim().Split(':')[0]).Where(l => l.Length > 0).ToArray();
+        _out.WriteLine($"network devices the service sees: {string.Join(' ', links)}");
+        Assert.Equal(["lo"], links); // PrivateNetwork=
+        Assert.NotEqual(guest.Must("readlink", "/proc/1/ns/uts").Trim(), guest.Must("readlink", $"/proc/{pid}/ns/uts").Trim()); // ProtectHostname=
+        _out.WriteLine(guest.Exec("systemd-analyze", "security", "rawselect.service", "--no-pager").Output.Split('\n').LastOrDefault(l => l.Contains("Overall exposure")) ?? "(no systemd-analyze security score)");
         string limits = guest.Must("cat", $"/proc/{pid}/limits");
         long hardOfInit = long.Parse(Regex.Match(guest.Must("cat", "/proc/1/limits"), @"Max open files\s+\d+\s+(\d+)").Groups[1].Value);
         long nofile = long.Parse(Regex.Match(limits, @"Max open files\s+(\d+)").Groups[1].Value);
@@ -402,6 +413,10 @@ public sealed class SystemdNspawnTests
     /// <summary>The mount options of the last mount at a mount point in a mountinfo (the one in effect), or none.</summary>
     private static string[] MountOptions(string mountinfo, string point) =>
         mountinfo.Split('\n').Select(l => l.Split(' ')).Where(f => f.Length > 5 && f[4] == point).Select(f => f[5].Split(',')).LastOrDefault() ?? [];
+
+    /// <summary>The super options (the file system's own: hidepid=, subset=) of the last mount at a mount point.</summary>
+    private static string[] SuperOptions(string mountinfo, string point) =>
+        mountinfo.Split('\n').Select(l => l.Split(' ')).Where(f => f.Length > 5 && f[4] == point).Select(f => f[^1].Split(',')).LastOrDefault() ?? [];
 
     private static long Counter(string line, string key) =>
         long.Parse(Regex.Match(line, @"\b" + key + @"=(\d+)").Groups[1].Value is { Length: > 0 } v ? v : throw new InvalidDataException($"no {key} in: {line}"));
