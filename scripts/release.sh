@@ -3,6 +3,7 @@
 #   rawselect-VERSION-linux-x64.tar.gz    Native AOT, linked against Debian bullseye's glibc
 #   rawselect-VERSION-linux-arm64.tar.gz  the same for aarch64 (cross-linked with clang)
 #   rawselect-VERSION-win-x64.zip         the single-file Windows build (JIT, self-contained)
+#   rawselect-VERSION-oci.tar             the container image, amd64 + arm64 (OCI image layout)
 #   SHA256SUMS
 # Each Linux archive holds rawselect-VERSION-RID/{rawselect,README.md,LICENSE} and the systemd
 # units in scripts/systemd/ if the project ships them; the zip holds rawselect.exe, README.md and
@@ -88,7 +89,14 @@ build_windows() {
 
 build_linux linux-x64 amd64 x86_64-linux-gnu
 build_linux linux-arm64 arm64 aarch64-linux-gnu
+# The container image (amd64 + arm64) from the two binaries just staged: scripts/release/oci-image.py.
+python3 scripts/release/oci-image.py --version "$version" --created "$epoch" --license LICENSE \
+  --revision "$(git rev-parse HEAD)${commit#"${commit%-dirty}"}" \
+  --source "${RAWSELECT_SOURCE_URL:-$(git remote get-url origin 2>/dev/null || echo unknown)}" \
+  --platform amd64 "$stage/rawselect-$version-linux-x64/rawselect" artifacts/sysroot-amd64 \
+  --platform arm64 "$stage/rawselect-$version-linux-arm64/rawselect" artifacts/sysroot-arm64 \
+  --out "$out/rawselect-$version-oci.tar"
 build_windows
-(cd "$out" && sha256sum -- *.tar.gz *.zip >SHA256SUMS)
+(cd "$out" && sha256sum -- *.tar.gz *.tar *.zip >SHA256SUMS)
 echo "release: $out (commit $commit)" >&2
-(cd "$out" && ls -l -- *.tar.gz *.zip && cat SHA256SUMS) >&2
+(cd "$out" && ls -l -- *.tar.gz *.tar *.zip && cat SHA256SUMS) >&2
