@@ -10,6 +10,9 @@
 #   scripts/setup.sh --release  also what scripts/release.sh and its tests need: clang (links the
 #                               release binaries against the bullseye sysroot), the arm64 cross
 #                               binutils, gcc and libc headers, qemu-user (runs arm64 binaries)
+#   scripts/setup.sh --podman   also podman with runc, netavark and aardvark-dns (its network
+#                               stack), iptables (port publishing) and catatonit (the pause
+#                               process of podman kube play): the container image's tests
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
@@ -25,6 +28,14 @@ if [[ " $* " == *" --release "* ]]; then
   command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
   [[ -f /usr/aarch64-linux-gnu/include/stdio.h ]] || need+=(libc6-dev-arm64-cross)
   command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+fi
+if [[ " $* " == *" --podman "* ]]; then
+  command -v podman >/dev/null || need+=(podman)
+  command -v runc >/dev/null || need+=(runc)
+  [[ -x /usr/lib/podman/netavark ]] || need+=(netavark)
+  [[ -x /usr/lib/podman/aardvark-dns ]] || need+=(aardvark-dns)
+  command -v iptables >/dev/null || need+=(iptables)
+  command -v catatonit >/dev/null || need+=(catatonit)
 fi
 if [[ " $* " == *" --browser "* ]]; then
   command -v chromium >/dev/null || need+=(chromium)
