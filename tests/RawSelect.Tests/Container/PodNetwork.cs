@@ -16,7 +16,7 @@ public static partial class PodNetwork
 {
     private const int CLONE_NEWNET = 0x40000000;
 
-    /// <summary>Creates <paramref name="count"/> sockets of each kind asked for in the network namespace of process <paramref name="pid"/>.</summary>
+    /// <summary>Runs <paramref name="create"/> inside the network namespace of process <paramref name="pid"/>: the sockets it makes live there.</summary>
     public static Socket[] CreateIn(int pid, Func<Socket[]> create)
     {
         Socket[]? made = null;

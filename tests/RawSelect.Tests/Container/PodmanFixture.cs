@@ -17,6 +17,8 @@ public abstract class PodmanFixture : IDisposable
     {
         _ready = new(() =>
         {
+            // Reached with a reason only under RAWSELECT_REQUIRE_PODMAN=1: fail saying why.
+            if (Podman.SkipReason is string why) throw new InvalidOperationException($"the podman tests cannot run: {why}");
             var host = new PodmanHost(defaultSysctls?.Invoke() ?? []);
             try
             {
