@@ -65,12 +65,13 @@ public sealed class ImageRunTests : IClassFixture<HostImagePodman>
     [PodmanFact]
     public void Serves_tcp_and_udp_on_port_7_as_nobody_without_capabilities_on_a_read_only_root()
     {
-        (string name, IPEndPoint ep, TimeSpan started) = RunPublished("--read-only");
+        (string name, IPEndPoint ep, TimeSpan started) = RunPublished("--read-only", "--cap-drop", "all");
         _out.WriteLine($"podman run -d to the first echo: {started.TotalMilliseconds:0} ms ({Podman.Version()}, runc)");
         Assert.Equal("true", Host.Inspect(name, "{{.HostConfig.ReadonlyRootfs}}"));
         int pid = Host.Pid(name);
         long idle = RssKiB(pid);
         AssertNobodyWithoutCapabilities(pid, _out.WriteLine);
+        Assert.Equal("0000000000000000", Status(pid)["CapBnd"]); // --cap-drop all: none to gain either
 
         byte[] mib = EchoClient.Random(1 << 20, 16);
         using (Socket s = Connect(ep))
