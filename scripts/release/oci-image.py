@@ -217,7 +217,7 @@ def build_layer(arch, binary, sysroot, license_text):
         done.add(name)
         where = next((d for d in search if os.path.lexists(os.path.join(sysroot, d.lstrip("/"), name))), None)
         if where is None:
-            fail(f"{name} (needed by the {arch} binary) is in none of {search} under {sysroot}")
+            fail(f"{name} (needed by the {arch} binary) is in none of {', '.join(search)} under {sysroot}")
         real = layer.add_from(sysroot, f"{where}/{name}")
         lib = Elf(os.path.join(sysroot, real.lstrip("/")))
         if lib.machine != machine:

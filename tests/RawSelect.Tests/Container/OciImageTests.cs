@@ -37,9 +37,12 @@ public sealed class OciImageTests
         Assert.Equal(ReleaseArtifacts.Sums()[Path.GetFileName(ArchivePath)], ReleaseArtifacts.Sha256(ArchivePath));
         Assert.Equal("1.0.0", OciArchive.Json(oci.Read("oci-layout")).GetProperty("imageLayoutVersion").GetString());
 
-        // Nothing but the layout, and every blob named by its digest.
+        // Nothing but the layout, every blob named by its digest; sorted, owner 0, the commit's date.
+        long created = DateTimeOffset.Parse(oci.Images["amd64"].Config.GetProperty("created").GetString()!).ToUnixTimeSeconds();
+        Assert.Equal(oci.Entries.Select(e => e.Name).Order(StringComparer.Ordinal), oci.Entries.Select(e => e.Name));
         foreach (OciArchive.Entry e in oci.Entries)
         {
+            Assert.True(e.Uid == 0 && e.Gid == 0 && e.MTime.ToUnixTimeSeconds() == created, $"{e.Name}: {e.Uid}:{e.Gid} {e.MTime}");
             Assert.True(e.Name is "oci-layout" or "index.json" or "blobs" or "blobs/sha256" || e.Name.StartsWith("blobs/sha256/"), e.Name);
             if (e.Name.StartsWith("blobs/sha256/"))
                 Assert.Equal(e.Name["blobs/sha256/".Length..], Convert.ToHexStringLower(SHA256.HashData(e.Data)));
@@ -206,6 +209,45 @@ public sealed class OciImageTests
         finally
         {
             File.Delete(again);
+        }
+    }
+
+    [ReleaseFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void The_script_refuses_a_binary_of_another_architecture_and_a_sysroot_without_a_needed_library()
+    {
+        string sysroot = Path.Combine(ReleaseArtifacts.RepoRoot, "artifacts/sysroot-amd64");
+        string out1 = Path.Combine(Path.GetTempPath(), $"rawselect-oci-bad-{Environment.ProcessId}.tar");
+        (int Code, string Output) Build(string binary, string root) => ReleaseArtifacts.Run(TimeSpan.FromSeconds(60), "python3",
+            Path.Combine(ReleaseArtifacts.RepoRoot, "scripts/release/oci-image.py"), "--version", "0.0.0", "--revision", "x",
+            "--created", "0", "--source", "x", "--license", Path.Combine(ReleaseArtifacts.RepoRoot, "LICENSE"),
+            "--platform", "amd64", binary, root, "--out", out1);
+
+        (int code, string output) = Build(ReleaseArtifacts.LinuxArm64Binary, sysroot);
+        _out.WriteLine(output);
+        Assert.Equal(1, code);
+        Assert.Matches(@"\Aoci-image: \S+ is ELF machine 183, not amd64's 62
+\z", output);
+
+        // A sysroot holding the loader and nothing else.
+        DirectoryInfo bare = Directory.CreateTempSubdirectory("rawselect-bare-sysroot-");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(bare.FullName, "lib64"));
+            Directory.CreateDirectory(Path.Combine(bare.FullName, "lib/x86_64-linux-gnu"));
+            File.Copy(Path.Combine(sysroot, "lib/x86_64-linux-gnu/ld-2.31.so"), Path.Combine(bare.FullName, "lib/x86_64-linux-gnu/ld-2.31.so"));
+            File.CreateSymbolicLink(Path.Combine(bare.FullName, "lib64/ld-linux-x86-64.so.2"), "../lib/x86_64-linux-gnu/ld-2.31.so");
+            (code, output) = Build(ReleaseArtifacts.LinuxX64Binary, bare.FullName);
+            _out.WriteLine(output);
+            Assert.Equal(1, code);
+            Assert.Matches(@"\Aoci-image: lib\S+ \(needed by the amd64 binary\) is in none of .* under \S+
+\z", output);
+            Assert.False(File.Exists(out1), "a failed build left an archive behind");
+        }
+        finally
+        {
+            bare.Delete(recursive: true);
+            File.Delete(out1);
         }
     }
 
