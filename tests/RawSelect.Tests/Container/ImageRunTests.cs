@@ -15,7 +15,7 @@ namespace RawSelect.Tests.Container;
 /// port, with the one sysctl port 7 needs as uid 65534 (Docker sets it by default; podman does
 /// not). TCP echo up to 1 MiB, UDP up to 65507 bytes, 1000 clients, IPv4 and IPv6 inside the
 /// container, uid 65534 with no capabilities, a read-only root, SIGUSR1's counters, podman stop
-/// flushing the echo in flight; and without the sysctl, one clear line and exit 1, while a Cmd on
+/// ending a connection whose echo the client has not read yet with all of it, then EOF; and without the sysctl, one clear line and exit 1, while a Cmd on
 /// a high port serves.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
@@ -170,16 +170,27 @@ public sealed class ImageRunTests : IClassFixture<HostImagePodman>
     }
 
     [PodmanFact]
-    public void Podman_stop_flushes_the_echo_in_flight_and_exits_0_within_the_shutdown_bound()
+    public void Podman_stop_with_echo_unread_by_the_client_ends_with_all_of_it_then_EOF_and_exit_0_within_the_bound()
     {
         (string name, IPEndPoint ep, _) = RunPublished();
-        // A client that sent 64 KiB and read none of the echo yet (a 4 KiB receive buffer): the
-        // echo waits in the server's buffer and the kernel's queues when the stop comes.
+        // A client that sent 64 KiB and has read none of the echo when the stop comes. Its receive
+        // buffer holds the whole echo: what the server hands its kernel while it still exists
+        // reaches the client, but what is queued in the container's own kernel socket when the
+        // process exits is lost if podman removes the network namespace first (seen once in
+        // eight runs with a 4 KiB receive window; README: "More than one machine").
         const int Size = 64 * 1024;
         byte[] data = EchoClient.Random(Size, 64);
-        using Socket client = Connect(ep, receiveBufferSize: 4096);
+        using Socket client = Connect(ep);
         client.Send(data);
-        Thread.Sleep(300); // the server reads it all: less than its buffer and the kernel's queues hold
+        // Wait until the server's counters say it read and echoed it all: a stop arriving first
+        // would leave the rest unread, by design (shutdown stops reading).
+        var wait = Stopwatch.StartNew();
+        while (!Regex.Matches(Host.Logs(name), @"info: counters .*").Select(m => m.Value).LastOrDefault("").Contains($"tcp_bytes_out={Size + 2} "))
+        {
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(10), $"the server did not echo the {Size} bytes: {Host.Logs(name)}");
+            Host.Ok("kill", "--signal", "USR1", name);
+            Thread.Sleep(100);
+        }
 
         var clock = Stopwatch.StartNew();
         using Process stop = Host.Start("stop", "--time", "10", name);
@@ -193,7 +204,8 @@ public sealed class ImageRunTests : IClassFixture<HostImagePodman>
         }
         TimeSpan refusedAfter = clock.Elapsed;
 
-        // Only now read: every byte sent comes back, then EOF (not a reset).
+        // Only now read: every byte sent comes back, then EOF: the server closed after its FIN,
+        // with nothing unread (a reset would be ECONNRESET here).
         var got = new MemoryStream();
         var buf = new byte[65536];
         int n;
@@ -207,11 +219,12 @@ public sealed class ImageRunTests : IClassFixture<HostImagePodman>
         _out.WriteLine($"listener closed {refusedAfter.TotalMilliseconds:0} ms after podman stop began; podman stop returned after {stopped.TotalMilliseconds:0} ms; exit {code}");
         _out.WriteLine(logs);
         Assert.Equal(0, code);
-        Assert.Contains("stopping: 1 connections open", logs);
+        // Our client, and perhaps a probe whose close the server had not yet seen.
+        Assert.Matches(@"stopping: [12] connections open", logs);
         string exit = Regex.Match(logs, @"info: exit .*").Value;
         Assert.Contains($"tcp_bytes_in={Size + 2} ", exit); // and RunPublished's "up"
         Assert.Contains($"tcp_bytes_out={Size + 2} ", exit);
-        Assert.Contains("tcp_closed_shutdown=1 ", exit);
+        Assert.Matches(@"tcp_closed_shutdown=[12] ", exit);
         // The server's bound is --shutdown-timeout (1 s); podman would SIGKILL at 10 s.
         Assert.True(stopped < TimeSpan.FromSeconds(5), $"podman stop took {stopped.TotalMilliseconds:0} ms");
         SignalTests.AssertNoCrash(logs);
