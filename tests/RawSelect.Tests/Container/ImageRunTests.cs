@@ -231,6 +231,16 @@ public sealed class ImageRunTests : IClassFixture<HostImagePodman>
     }
 
     [PodmanFact]
+    public void With_IPv6_disabled_in_the_container_as_Docker_does_on_IPv4_networks_the_Cmd_still_serves()
+    {
+        // [::] binds even with disable_ipv6 on every interface: the address family is still there.
+        (string name, IPEndPoint ep, _) = RunPublished("--sysctl", "net.ipv6.conf.all.disable_ipv6=1", "--sysctl", "net.ipv6.conf.default.disable_ipv6=1");
+        Assert.Equal("1", PodNetwork.RunIn(Host.Pid(name), () => File.ReadAllText("/proc/sys/net/ipv6/conf/all/disable_ipv6").Trim()));
+        Assert.Equal("udp"u8.ToArray(), UdpEcho(ep, "udp"u8.ToArray()));
+        Assert.Equal(0, StopAndExitCode(name));
+    }
+
+    [PodmanFact]
     public void Without_the_sysctl_port_7_fails_in_one_line_and_a_Cmd_on_a_high_port_serves()
     {
         // What a podman or CRI-O host without the sysctl does (set explicitly here: 1024 is the kernel's default).

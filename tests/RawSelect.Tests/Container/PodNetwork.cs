@@ -17,9 +17,12 @@ public static partial class PodNetwork
     private const int CLONE_NEWNET = 0x40000000;
 
     /// <summary>Runs <paramref name="create"/> inside the network namespace of process <paramref name="pid"/>: the sockets it makes live there.</summary>
-    public static Socket[] CreateIn(int pid, Func<Socket[]> create)
+    public static Socket[] CreateIn(int pid, Func<Socket[]> create) => RunIn(pid, create);
+
+    /// <summary>Runs <paramref name="work"/> on a thread inside the network namespace of process <paramref name="pid"/> (/proc/sys/net reads that namespace's values there).</summary>
+    public static T RunIn<T>(int pid, Func<T> work)
     {
-        Socket[]? made = null;
+        T? result = default;
         Exception? failed = null;
         var t = new Thread(() =>
         {
@@ -28,7 +31,7 @@ public static partial class PodNetwork
                 using SafeFileHandle mine = File.OpenHandle($"/proc/thread-self/ns/net");
                 using SafeFileHandle theirs = File.OpenHandle($"/proc/{pid}/ns/net");
                 Check(setns((int)theirs.DangerousGetHandle(), CLONE_NEWNET), $"setns into /proc/{pid}/ns/net");
-                try { made = create(); }
+                try { result = work(); }
                 finally { Check(setns((int)mine.DangerousGetHandle(), CLONE_NEWNET), "setns back to the test's own namespace"); }
             }
             catch (Exception e) { failed = e; }
@@ -36,7 +39,7 @@ public static partial class PodNetwork
         t.Start();
         t.Join();
         if (failed is not null) throw failed;
-        return made!;
+        return result!;
     }
 
     public static Socket Tcp(IPAddress family) => new(family.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
