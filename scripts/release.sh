@@ -5,6 +5,8 @@
 #   rawselect-VERSION-win-x64.zip         the single-file Windows build (JIT, self-contained)
 #   rawselect_VERSION_amd64.deb, rawselect_VERSION_arm64.deb         (scripts/release/deb.sh)
 #   rawselect-VERSION-1.x86_64.rpm, rawselect-VERSION-1.aarch64.rpm  (scripts/release/rpm.sh)
+#   rawselect-VERSION-oci.tar             the container image, amd64 + arm64 (OCI image layout;
+#                                         scripts/release/oci-image.py)
 #   SHA256SUMS                            every other file in the folder
 # Each Linux archive holds rawselect-VERSION-RID/{rawselect,rawselect.8,README.md,LICENSE} and
 # the systemd units in systemd/; the zip holds rawselect.exe, README.md and LICENSE. The packages
@@ -97,6 +99,13 @@ build_windows() {
 
 build_linux linux-x64 amd64 x86_64-linux-gnu x86_64
 build_linux linux-arm64 arm64 aarch64-linux-gnu aarch64
+# The container image (amd64 + arm64) from the two binaries just staged: scripts/release/oci-image.py.
+python3 scripts/release/oci-image.py --version "$version" --created "$epoch" --license LICENSE \
+  --revision "$(git rev-parse HEAD)${commit#"${commit%-dirty}"}" \
+  --source "${RAWSELECT_SOURCE_URL:-$(git remote get-url origin 2>/dev/null || echo unknown)}" \
+  --platform amd64 "$stage/rawselect-$version-linux-x64/rawselect" artifacts/sysroot-amd64 \
+  --platform arm64 "$stage/rawselect-$version-linux-arm64/rawselect" artifacts/sysroot-arm64 \
+  --out "$out/rawselect-$version-oci.tar"
 build_windows
 # Every file the steps above wrote, whatever they are: a new kind of artifact is summed without
 # touching this line.

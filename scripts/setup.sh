@@ -14,6 +14,9 @@
 #                               scripts/release.sh), mandoc, lintian, rpmlint (their checks),
 #                               mmdebstrap and systemd-container (systemd-nspawn: the Debian 12
 #                               guest that boots the .deb under a real systemd)
+#   scripts/setup.sh --podman   also podman with runc, netavark and aardvark-dns (its network
+#                               stack), iptables (port publishing) and catatonit (the pause
+#                               process of podman kube play): the container image's tests
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
@@ -37,6 +40,14 @@ if [[ " $* " == *" --packages "* ]]; then
   command -v rpmlint >/dev/null || need+=(rpmlint)
   command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
   command -v systemd-nspawn >/dev/null || need+=(systemd-container)
+fi
+if [[ " $* " == *" --podman "* ]]; then
+  command -v podman >/dev/null || need+=(podman)
+  command -v runc >/dev/null || need+=(runc)
+  [[ -x /usr/lib/podman/netavark ]] || need+=(netavark)
+  [[ -x /usr/lib/podman/aardvark-dns ]] || need+=(aardvark-dns)
+  command -v iptables >/dev/null || need+=(iptables)
+  command -v catatonit >/dev/null || need+=(catatonit)
 fi
 if [[ " $* " == *" --browser "* ]]; then
   command -v chromium >/dev/null || need+=(chromium)

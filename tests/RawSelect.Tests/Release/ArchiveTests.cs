@@ -23,12 +23,12 @@ public sealed class ArchiveTests
         Dictionary<string, string> sums = ReleaseArtifacts.Sums();
         string[] archives = Directory.GetFiles(ReleaseArtifacts.Dir).Select(Path.GetFileName).Where(n => n != "SHA256SUMS").Order().ToArray()!;
         Assert.Equal(archives, sums.Keys.Order().ToArray());
-        // The three archives and the four packages at least (other steps may add artifacts of their own).
+        // The three archives, the four packages and the container image at least.
         string v = Packaging.PackagingTools.ProjectVersion;
         foreach (string expected in new[]
                  {
                      $"rawselect-{v}-linux-x64.tar.gz", $"rawselect-{v}-linux-arm64.tar.gz", $"rawselect-{v}-win-x64.zip",
-                     $"rawselect_{v}_amd64.deb", $"rawselect_{v}_arm64.deb", $"rawselect-{v}-1.x86_64.rpm", $"rawselect-{v}-1.aarch64.rpm",
+                     $"rawselect_{v}_amd64.deb", $"rawselect_{v}_arm64.deb", $"rawselect-{v}-1.x86_64.rpm", $"rawselect-{v}-1.aarch64.rpm", $"rawselect-{v}-oci.tar",
                  })
             Assert.Contains(expected, archives);
         foreach ((string name, string digest) in sums)
