@@ -233,9 +233,12 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
     }
 
     /// <summary>
-    /// Server shutdown: stop echoing. Nothing pending and nothing unread (the usual idle
-    /// connection): close now, a plain FIN. Input waiting unread: close gracefully (Finish), so
-    /// the kernel does not answer it with a reset. Echo pending: flush it first, then the same.
+    /// Server shutdown: stop echoing. Nothing pending, nothing unread and nothing left in the
+    /// kernel's send queue (the usual idle connection): close now, a plain FIN. Otherwise close
+    /// gracefully (Finish): unread input would draw a reset, and echo still queued in the kernel
+    /// is lost if the process's network goes away when it exits (a container's namespace), so
+    /// the connection lingers until the client has it all and closes. Echo pending in our own
+    /// buffer: flush it first, then the same.
     /// </summary>
     public void BeginShutdown()
     {
@@ -243,7 +246,7 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
         if (_pending is not null) { UpdateInterest(); return; }
         if (_peerClosed) { Close(CloseReason.Shutdown, 0); return; }
         nint n = _cx.Api.Recv(_socket, _cx.Scratch, 0, _cx.Scratch.Length);
-        if (n == -Errno.EAGAIN) { Close(CloseReason.Shutdown, 0); return; }
+        if (n == -Errno.EAGAIN && _cx.Api.UnsentBytes(_socket) <= 0) { Close(CloseReason.Shutdown, 0); return; }
         if (n > 0) _cx.Counters.TcpBytesIn += n;
         else if (n == 0) _peerClosed = true;
         Finish();

@@ -270,6 +270,24 @@ public class TcpConnectionFaultTests
     }
 
     [Fact]
+    public void Shutdown_with_echo_still_in_the_kernel_send_queue_lingers_until_the_client_closes()
+    {
+        var h = new Harness();
+        h.RecvReturns(5, -Errno.EAGAIN, -Errno.EAGAIN, 0);
+        TcpConnection c = h.Open(5);
+        h.Api.UnsentBytes(Harness.Fd(5)).Returns(4096); // the client has not taken it all yet
+
+        h.Cx.ShuttingDown = true;
+        c.BeginShutdown();
+        h.Api.Received(1).Shutdown(Harness.Fd(5), ShutdownHow.Write);
+        Assert.True(c.IsOpen);
+
+        c.OnReady(readable: true, writable: false); // the client's EOF: it has everything
+        Assert.False(c.IsOpen);
+        Assert.Equal(1, h.Counters.TcpClosedShutdown);
+    }
+
+    [Fact]
     public void Shutdown_with_unread_input_sends_FIN_and_lingers_discarding_until_the_client_closes()
     {
         var h = new Harness();

@@ -28,6 +28,8 @@ public unsafe class LinuxLayoutTests
         #include <fcntl.h>
         #include <errno.h>
         #include <sched.h>
+        #include <sys/ioctl.h>
+        #include <linux/sockios.h>
         """;
 
     private static readonly Lazy<Dictionary<string, long>> Probe = new(() =>
