@@ -3,15 +3,21 @@
 #   rawselect-VERSION-linux-x64.tar.gz    Native AOT, linked against Debian bullseye's glibc
 #   rawselect-VERSION-linux-arm64.tar.gz  the same for aarch64 (cross-linked with clang)
 #   rawselect-VERSION-win-x64.zip         the single-file Windows build (JIT, self-contained)
-#   SHA256SUMS
-# Each Linux archive holds rawselect-VERSION-RID/{rawselect,README.md,LICENSE} and the systemd
-# units in scripts/systemd/ if the project ships them; the zip holds rawselect.exe, README.md and
-# LICENSE. Both Linux binaries are linked against a sysroot fetched by scripts/release/sysroot.sh
-# (cached under artifacts/), never the build machine's libc, and this script fails if either asks
-# for a glibc symbol version above GLIBC_FLOOR. Archives are deterministic: sorted names, every
-# mtime the commit's date, owner and group 0, gzip -n, fixed zip timestamps and modes; two runs
-# on the same commit give the same SHA256SUMS.
-# Needs clang and binutils-aarch64-linux-gnu (scripts/setup.sh --release installs them and the test tools).
+#   rawselect_VERSION_amd64.deb, rawselect_VERSION_arm64.deb         (scripts/release/deb.sh)
+#   rawselect-VERSION-1.x86_64.rpm, rawselect-VERSION-1.aarch64.rpm  (scripts/release/rpm.sh)
+#   rawselect-VERSION-oci.tar             the container image, amd64 + arm64 (OCI image layout;
+#                                         scripts/release/oci-image.py)
+#   SHA256SUMS                            every other file in the folder
+# Each Linux archive holds rawselect-VERSION-RID/{rawselect,rawselect.8,README.md,LICENSE} and
+# the systemd units in systemd/; the zip holds rawselect.exe, README.md and LICENSE. The packages
+# carry the same binary as the archive of their architecture. Both Linux binaries are linked
+# against a sysroot fetched by scripts/release/sysroot.sh (cached under artifacts/), never the
+# build machine's libc, and this script fails if either asks for a glibc symbol version above
+# GLIBC_FLOOR. Everything is deterministic: sorted names, every mtime the commit's date
+# (SOURCE_DATE_EPOCH), owner and group 0, gzip -n, fixed zip timestamps and modes, the RPM build
+# time and host fixed; two runs on the same commit give the same SHA256SUMS.
+# Needs clang and binutils-aarch64-linux-gnu (scripts/setup.sh --release installs them and the
+# test tools), dpkg-deb and rpmbuild (scripts/setup.sh --packages).
 # Builds apart from the everyday one (artifacts/release-obj/RID/), so neither overwrites the other.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,8 +38,8 @@ export SOURCE_DATE_EPOCH="$epoch"
 # Highest GLIBC_x.y a binary requires, by its dynamic symbol versions.
 glibc_max() { "$1" -T "$2" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1; }
 
-build_linux() { # RID DEB_ARCH TRIPLE
-  local rid="$1" arch="$2" triple="$3" obj="$objroot/$1"
+build_linux() { # RID DEB_ARCH TRIPLE RPM_ARCH
+  local rid="$1" arch="$2" triple="$3" rpm_arch="$4" obj="$objroot/$1"
   # GNU binutils for the target: ld.bfd (clang picks TRIPLE-ld for --target) and objcopy for the
   # symbol stripping; nothing from LLVM but clang itself.
   local objcopy=objcopy objdump=objdump
@@ -60,10 +66,13 @@ build_linux() { # RID DEB_ARCH TRIPLE
     "$objdump" -T "$obj/publish/rawselect" | grep -F "$max" >&2 || true
     exit 1
   fi
+  # .comment holds the toolchains' version strings, nothing the binary uses (lintian:
+  # binary-has-unneeded-section); the archive and the packages ship these same bytes.
+  "$objcopy" --remove-section=.comment "$obj/publish/rawselect"
   local dir="$stage/rawselect-$version-$rid"
   mkdir -p "$dir"
   install -m 0755 "$obj/publish/rawselect" "$dir/rawselect"
-  install -m 0644 README.md LICENSE "$dir/"
+  install -m 0644 README.md LICENSE man/rawselect.8 "$dir/"
   if [[ -d scripts/systemd ]]; then
     mkdir -p "$dir/systemd"
     install -m 0644 scripts/systemd/* "$dir/systemd/"
@@ -71,6 +80,8 @@ build_linux() { # RID DEB_ARCH TRIPLE
   tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=gnu \
     --mode='u+rwX,go+rX,go-w' -C "$stage" -cf - "rawselect-$version-$rid" \
     | gzip -n -9 >"$out/rawselect-$version-$rid.tar.gz"
+  scripts/release/deb.sh "$dir/rawselect" "$version" "$arch" "$out"
+  scripts/release/rpm.sh "$dir/rawselect" "$version" "$rpm_arch" "$out"
 }
 
 build_windows() {
@@ -86,9 +97,19 @@ build_windows() {
   python3 scripts/release/zipdir.py "$epoch" "$stage" "rawselect-$version-win-x64" "$out/rawselect-$version-win-x64.zip"
 }
 
-build_linux linux-x64 amd64 x86_64-linux-gnu
-build_linux linux-arm64 arm64 aarch64-linux-gnu
+build_linux linux-x64 amd64 x86_64-linux-gnu x86_64
+build_linux linux-arm64 arm64 aarch64-linux-gnu aarch64
+# The container image (amd64 + arm64) from the two binaries just staged: scripts/release/oci-image.py.
+python3 scripts/release/oci-image.py --version "$version" --created "$epoch" --license LICENSE \
+  --revision "$(git rev-parse HEAD)${commit#"${commit%-dirty}"}" \
+  --source "${RAWSELECT_SOURCE_URL:-$(git remote get-url origin 2>/dev/null || echo unknown)}" \
+  --platform amd64 "$stage/rawselect-$version-linux-x64/rawselect" artifacts/sysroot-amd64 \
+  --platform arm64 "$stage/rawselect-$version-linux-arm64/rawselect" artifacts/sysroot-arm64 \
+  --out "$out/rawselect-$version-oci.tar"
 build_windows
-(cd "$out" && sha256sum -- *.tar.gz *.zip >SHA256SUMS)
+# Every file the steps above wrote, whatever they are: a new kind of artifact is summed without
+# touching this line.
+(cd "$out" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort \
+  | xargs -d '\n' sha256sum -- >"$objroot/SHA256SUMS") && mv "$objroot/SHA256SUMS" "$out/SHA256SUMS"
 echo "release: $out (commit $commit)" >&2
-(cd "$out" && ls -l -- *.tar.gz *.zip && cat SHA256SUMS) >&2
+(cd "$out" && ls -l && cat SHA256SUMS) >&2

@@ -10,6 +10,13 @@
 #   scripts/setup.sh --release  also what scripts/release.sh and its tests need: clang (links the
 #                               release binaries against the bullseye sysroot), the arm64 cross
 #                               binutils, gcc and libc headers, qemu-user (runs arm64 binaries)
+#   scripts/setup.sh --packages also what the .deb/.rpm and the man page need: rpm (rpmbuild, for
+#                               scripts/release.sh), mandoc, lintian, rpmlint (their checks),
+#                               mmdebstrap and systemd-container (systemd-nspawn: the Debian 12
+#                               guest that boots the .deb under a real systemd)
+#   scripts/setup.sh --podman   also podman with runc, netavark and aardvark-dns (its network
+#                               stack), iptables (port publishing) and catatonit (the pause
+#                               process of podman kube play): the container image's tests
 set -euo pipefail
 need=()
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
@@ -25,6 +32,22 @@ if [[ " $* " == *" --release "* ]]; then
   command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
   [[ -f /usr/aarch64-linux-gnu/include/stdio.h ]] || need+=(libc6-dev-arm64-cross)
   command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+fi
+if [[ " $* " == *" --packages "* ]]; then
+  command -v rpmbuild >/dev/null || need+=(rpm)
+  command -v mandoc >/dev/null || need+=(mandoc)
+  command -v lintian >/dev/null || need+=(lintian)
+  command -v rpmlint >/dev/null || need+=(rpmlint)
+  command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+  command -v systemd-nspawn >/dev/null || need+=(systemd-container)
+fi
+if [[ " $* " == *" --podman "* ]]; then
+  command -v podman >/dev/null || need+=(podman)
+  command -v runc >/dev/null || need+=(runc)
+  [[ -x /usr/lib/podman/netavark ]] || need+=(netavark)
+  [[ -x /usr/lib/podman/aardvark-dns ]] || need+=(aardvark-dns)
+  command -v iptables >/dev/null || need+=(iptables)
+  command -v catatonit >/dev/null || need+=(catatonit)
 fi
 if [[ " $* " == *" --browser "* ]]; then
   command -v chromium >/dev/null || need+=(chromium)

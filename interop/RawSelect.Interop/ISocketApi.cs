@@ -57,6 +57,12 @@ public interface ISocketApi
 
     int Shutdown(SocketHandle socket, ShutdownHow how);
 
+    /// <summary>
+    /// Bytes of a TCP socket's send queue the peer has not acknowledged yet (SIOCOUTQ), or
+    /// -errno. Where the platform cannot say (Winsock), 0.
+    /// </summary>
+    int UnsentBytes(SocketHandle socket) => 0;
+
     int Close(SocketHandle socket);
 
     /// <summary>

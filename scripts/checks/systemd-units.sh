@@ -18,6 +18,11 @@ sed -i "s#^ExecStart=/usr/local/bin/rawselect#ExecStart=$bin#" "$tmp/rawselect.s
 grep -q "^ExecStart=$bin" "$tmp/rawselect.service" || { echo "systemd-units: ExecStart=/usr/local/bin/rawselect not found in rawselect.service" >&2; exit 1; }
 
 echo "systemd-units: systemd-analyze verify"
+# verify also runs man(1) on each Documentation=man:... entry: the units name rawselect(8), so
+# the page is put where man finds it, as the packages install it (man/rawselect.8, gzipped).
+mkdir -p "$tmp/man/man8"
+gzip -n -c "$root/man/rawselect.8" >"$tmp/man/man8/rawselect.8.gz"
+export MANPATH="$tmp/man:$(manpath -q 2>/dev/null || echo /usr/share/man)"
 # verify prints warnings for problems it does not fail on: any output at all is a failure here.
 out="$(cd "$tmp" && systemd-analyze verify ./rawselect.socket ./rawselect.service 2>&1)" || { echo "$out"; exit 1; }
 if [[ -n "$out" ]]; then echo "$out"; echo "systemd-units: verify had something to say" >&2; exit 1; fi
@@ -26,6 +31,23 @@ score_line="$(systemd-analyze security --offline=true "$tmp/rawselect.service" 2
 echo "systemd-units: $score_line"
 score="$(sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/' <<<"$score_line")"
 awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { echo "systemd-units: exposure $score is above 2.0" >&2; exit 1; }
+
+# The loop thread's unshare(CLONE_FILES) must get through the unit's seccomp filter:
+# SystemCallFilter=@system-service allows it (by @process) and neither group the unit denies
+# (@privileged, @resources) holds it; RestrictNamespaces=yes filters unshare(2) by its CLONE_NEW*
+# flags only, and CLONE_FILES is not one of them.
+echo "systemd-units: unshare(2) against the unit's system call filter"
+filter_of() { systemd-analyze syscall-filter "$1" | awk 'NR > 1 && $1 !~ /^#/ {print $1}'; }
+expand() { # a group, with the groups it names, recursively
+  local g
+  for g in $(filter_of "$1"); do if [[ "$g" == @* ]]; then expand "$g"; else echo "$g"; fi; done
+}
+allowed="$(grep '^SystemCallFilter=' "$tmp/rawselect.service" | grep -v '=~' | sed 's/^SystemCallFilter=//')"
+denied="$(grep '^SystemCallFilter=~' "$tmp/rawselect.service" | sed 's/^SystemCallFilter=~//')"
+for g in $allowed; do expand "$g"; done | grep -x unshare >/dev/null || { echo "systemd-units: unshare is not in $allowed" >&2; exit 1; }
+for g in $denied; do if expand "$g" | grep -x unshare >/dev/null; then echo "systemd-units: $g denies unshare" >&2; exit 1; fi; done
+grep -qx 'RestrictNamespaces=yes' "$tmp/rawselect.service" || { echo "systemd-units: RestrictNamespaces= changed: check unshare(CLONE_FILES) again" >&2; exit 1; }
+echo "systemd-units: unshare allowed by $allowed, not denied by $denied"
 
 echo "systemd-units: MemoryDenyWriteExecute (PR_SET_MDWE) run"
 python3 - "$bin" <<'PY'

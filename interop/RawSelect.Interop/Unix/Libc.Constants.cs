@@ -56,6 +56,11 @@ public static partial class Libc
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
     public const int F_GETFL = 3;
+    /// <summary>
+    /// ioctl: bytes in a TCP socket's send queue not yet acknowledged by the peer (linux/sockios.h:
+    /// SIOCOUTQ is TIOCOUTQ, 0x5411 in asm-generic, the same on x86-64 and arm64).
+    /// </summary>
+    public const int SIOCOUTQ = 0x5411;
     public const int F_SETFL = 4;
     public const int FD_CLOEXEC = 1;
 

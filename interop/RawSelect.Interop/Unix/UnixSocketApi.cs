@@ -157,6 +157,12 @@ public sealed unsafe class UnixSocketApi : ISocketApi, ISelectApi
 
     public int Close(SocketHandle socket) => Libc.close(socket.Fd) < 0 ? Fail() : 0;
 
+    public int UnsentBytes(SocketHandle socket)
+    {
+        int queued;
+        return Libc.ioctl(socket.Fd, (nuint)Libc.SIOCOUTQ, &queued) < 0 ? Fail() : queued;
+    }
+
     public int OpenWakePair(out SocketHandle readEnd, out SocketHandle writeEnd)
     {
         int* fds = stackalloc int[2];

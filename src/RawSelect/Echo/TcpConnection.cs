@@ -12,6 +12,12 @@ namespace RawSelect;
 /// so memory stays bounded and TCP flow control slows the sender. At EOF (the peer half-closed)
 /// the rest is flushed, then the socket is shut down and closed. The buffer is rented only while
 /// echo is pending and returned the moment it drains.
+///
+/// Server shutdown closes gracefully ("lingering close", as Apache does): close(2) on a socket
+/// with unread input makes the kernel send a reset and throw away whatever echo is still in its
+/// send queue, so a client that is still sending would lose echo the server already counted as
+/// sent. So once the echo owed is flushed, the connection sends its FIN (shutdown SHUT_WR) and
+/// reads and discards until the client closes its side, or the shutdown bound ends it.
 /// </summary>
 public sealed class TcpConnection : IEventHandler, ITraceDescribed
 {
@@ -22,6 +28,7 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
     private int _start;
     private int _end;
     private bool _peerClosed;
+    private bool _lingering;
     private bool _open;
     private Interest _interest;
 
@@ -45,6 +52,7 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
         _pending = null;
         _start = _end = 0;
         _peerClosed = false;
+        _lingering = false;
         _interest = Interest.Read;
         if (!_cx.Selector.Add(socket, Interest.Read, this)) return false;
         _open = true;
@@ -61,6 +69,11 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
     public void OnReady(bool readable, bool writable)
     {
         if (!_open) return;
+        if (_lingering)
+        {
+            if (readable) Discard();
+            return;
+        }
         if (writable && _pending is not null)
         {
             Flush();
@@ -165,11 +178,35 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
         else UpdateInterest(); // stop reading; the write set brings the rest out
     }
 
-    /// <summary>Everything echoed: send our FIN after the data, then close.</summary>
+    /// <summary>
+    /// Everything echoed: send our FIN after the data, then close; during server shutdown, with
+    /// the client's side still open, linger until it closes (see the class comment).
+    /// </summary>
     private void Finish()
     {
         _cx.Api.Shutdown(_socket, ShutdownHow.Write);
-        Close(_cx.ShuttingDown && !_peerClosed ? CloseReason.Shutdown : CloseReason.Eof, 0);
+        if (!_cx.ShuttingDown || _peerClosed) { Close(CloseReason.Eof, 0); return; }
+        _lingering = true;
+        SetInterest(Interest.Read);
+        Discard();
+    }
+
+    /// <summary>
+    /// Lingering: read and drop what the client still sends (bounded per wake-up, like the UDP
+    /// drain), close at its EOF. Nothing read now can be echoed: our FIN has gone.
+    /// </summary>
+    private void Discard()
+    {
+        for (int i = 0; i < 16; i++)
+        {
+            nint n = _cx.Api.Recv(_socket, _cx.Scratch, 0, _cx.Scratch.Length);
+            if (n > 0) { _cx.Counters.TcpBytesIn += n; continue; }
+            if (n == 0) { Close(CloseReason.Shutdown, 0); return; }
+            int errno = (int)-n;
+            if (errno == Errno.EAGAIN || errno == Errno.EINTR) return;
+            Close(IsReset(errno) ? CloseReason.Reset : CloseReason.Shutdown, 0);
+            return;
+        }
     }
 
     /// <summary>Reading stops while the buffer is full, after EOF and during shutdown; writing is wanted while echo is pending.</summary>
@@ -195,12 +232,24 @@ public sealed class TcpConnection : IEventHandler, ITraceDescribed
         if (_cx.IdleTimeoutMs > 0) _cx.Connections.MoveToLast(this);
     }
 
-    /// <summary>Server shutdown: stop reading; close now if nothing is pending, else once it drains.</summary>
+    /// <summary>
+    /// Server shutdown: stop echoing. Nothing pending, nothing unread and nothing left in the
+    /// kernel's send queue (the usual idle connection): close now, a plain FIN. Otherwise close
+    /// gracefully (Finish): unread input would draw a reset, and echo still queued in the kernel
+    /// is lost if the process's network goes away when it exits (a container's namespace), so
+    /// the connection lingers until the client has it all and closes. Echo pending in our own
+    /// buffer: flush it first, then the same.
+    /// </summary>
     public void BeginShutdown()
     {
         if (!_open) return;
-        if (_pending is null) { Close(CloseReason.Shutdown, 0); return; }
-        UpdateInterest();
+        if (_pending is not null) { UpdateInterest(); return; }
+        if (_peerClosed) { Close(CloseReason.Shutdown, 0); return; }
+        nint n = _cx.Api.Recv(_socket, _cx.Scratch, 0, _cx.Scratch.Length);
+        if (n == -Errno.EAGAIN && _cx.Api.UnsentBytes(_socket) <= 0) { Close(CloseReason.Shutdown, 0); return; }
+        if (n > 0) _cx.Counters.TcpBytesIn += n;
+        else if (n == 0) _peerClosed = true;
+        Finish();
     }
 
     public void Close(CloseReason reason, int errno)

@@ -255,4 +255,83 @@ public class TcpConnectionFaultTests
         Assert.Equal(reason == CloseReason.Reset ? 1 : 0, h.Counters.TcpClosedReset);
         Assert.Equal(reason == CloseReason.Error ? 1 : 0, h.Counters.TcpClosedError);
     }
+    [Fact]
+    public void Shutdown_closes_an_idle_connection_with_nothing_unread_at_once()
+    {
+        var h = new Harness();
+        h.RecvReturns(5); // every recv: EAGAIN
+        TcpConnection c = h.Open(5);
+
+        h.Cx.ShuttingDown = true;
+        c.BeginShutdown();
+
+        Assert.False(c.IsOpen);
+        Assert.Equal(1, h.Counters.TcpClosedShutdown);
+    }
+
+    [Fact]
+    public void Shutdown_with_echo_still_in_the_kernel_send_queue_lingers_until_the_client_closes()
+    {
+        var h = new Harness();
+        h.RecvReturns(5, -Errno.EAGAIN, -Errno.EAGAIN, 0);
+        TcpConnection c = h.Open(5);
+        h.Api.UnsentBytes(Harness.Fd(5)).Returns(4096); // the client has not taken it all yet
+
+        h.Cx.ShuttingDown = true;
+        c.BeginShutdown();
+        h.Api.Received(1).Shutdown(Harness.Fd(5), ShutdownHow.Write);
+        Assert.True(c.IsOpen);
+
+        c.OnReady(readable: true, writable: false); // the client's EOF: it has everything
+        Assert.False(c.IsOpen);
+        Assert.Equal(1, h.Counters.TcpClosedShutdown);
+    }
+
+    [Fact]
+    public void Shutdown_with_unread_input_sends_FIN_and_lingers_discarding_until_the_client_closes()
+    {
+        var h = new Harness();
+        // unread at the stop, more while lingering, then the client's EOF
+        h.RecvReturns(5, Harness.Bytes(300, 1), -Errno.EAGAIN, Harness.Bytes(200, 2), -Errno.EAGAIN, 0);
+        TcpConnection c = h.Open(5);
+
+        h.Cx.ShuttingDown = true;
+        c.BeginShutdown();
+        // close(2) now would meet unread input and reset the connection: FIN, and wait
+        h.Api.Received(1).Shutdown(Harness.Fd(5), ShutdownHow.Write);
+        Assert.True(c.IsOpen);
+        Assert.Equal(Interest.Read, c.Interest);
+
+        c.OnReady(readable: true, writable: false); // 200 more, dropped: our FIN has gone
+        Assert.True(c.IsOpen);
+        c.OnReady(readable: true, writable: false); // EOF
+        Assert.False(c.IsOpen);
+        Assert.Equal(0, h.Sent.Length);
+        Assert.Equal(1, h.Counters.TcpClosedShutdown);
+    }
+
+    [Fact]
+    public void Shutdown_with_echo_pending_flushes_it_then_lingers_instead_of_closing_on_unread_input()
+    {
+        var h = new Harness();
+        byte[] data = Harness.Bytes(700);
+        h.RecvReturns(5, data, -Errno.EAGAIN, 0);
+        h.SendTakes(5, 100, -Errno.EAGAIN); // then everything
+        TcpConnection c = h.Open(5);
+        c.OnReady(true, false);
+        Assert.Equal(600, c.PendingBytes);
+
+        h.Cx.ShuttingDown = true;
+        c.BeginShutdown();
+        Assert.Equal(Interest.Write, c.Interest); // no reading while the echo owed drains
+        c.OnReady(false, true); // send: EAGAIN
+        Assert.True(c.IsOpen);
+        h.Api.DidNotReceive().Shutdown(Harness.Fd(5), ShutdownHow.Write);
+        c.OnReady(false, true); // the rest leaves
+        Assert.Equal(data, h.Sent.ToArray());
+        h.Api.Received(1).Shutdown(Harness.Fd(5), ShutdownHow.Write);
+        Assert.True(c.IsOpen);  // lingering
+        c.OnReady(true, false); // EOF
+        Assert.False(c.IsOpen);
+    }
 }

@@ -102,7 +102,7 @@ public sealed class CommandLineTests
 
         Assert.Equal(0, code);
         Assert.Equal("", stderr);
-        // e.g. "rawselect 0.2.0 (commit 1a2b3c4d5e6f, linux-x64, glibc >= 2.17)" from a release,
+        // e.g. "rawselect 0.3.0 (commit 1a2b3c4d5e6f, linux-x64, glibc >= 2.17)" from a release,
         // "..., linux-x64, glibc: build host's)" from scripts/build.sh (see VersionLine).
         Assert.Matches(new Regex(@"\Arawselect \d+\.\d+\.\d+\S* \(commit ([0-9a-f]{12}(-dirty)?|unknown), " +
                                  @"linux-(x64|arm64), (glibc >= \d+\.\d+|glibc: build host's)\)\n\z"), stdout);

@@ -29,6 +29,8 @@ public unsafe class LinuxLayoutTests
         #include <errno.h>
         #include <sched.h>
         #include <linux/filter.h>
+        #include <sys/ioctl.h>
+        #include <linux/sockios.h>
         """;
 
     private static readonly Lazy<Dictionary<string, long>> Probe = new(() =>

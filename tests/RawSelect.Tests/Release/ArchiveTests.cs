@@ -7,7 +7,7 @@ namespace RawSelect.Tests.Release;
 /// <summary>
 /// What a user downloads: each archive matches SHA256SUMS, unpacks (in an empty directory, as a
 /// user would) into one rawselect-VERSION-TARGET/ directory holding the binary, README.md and
-/// LICENSE, and the binary's --version names its target and, on Linux, the glibc floor
+/// LICENSE (on Linux also the man page and the units), and the binary's --version names its target and, on Linux, the glibc floor
 /// (the arm64 one run under qemu-aarch64).
 /// </summary>
 [Collection(IntegrationCollection.Name)]
@@ -18,12 +18,19 @@ public sealed class ArchiveTests
     public ArchiveTests(ITestOutputHelper output) => _out = output;
 
     [ReleaseFact]
-    public void SHA256SUMS_lists_exactly_the_three_archives_with_their_digests()
+    public void SHA256SUMS_lists_every_release_file_with_its_digest()
     {
         Dictionary<string, string> sums = ReleaseArtifacts.Sums();
         string[] archives = Directory.GetFiles(ReleaseArtifacts.Dir).Select(Path.GetFileName).Where(n => n != "SHA256SUMS").Order().ToArray()!;
         Assert.Equal(archives, sums.Keys.Order().ToArray());
-        Assert.Equal(3, archives.Length);
+        // The three archives, the four packages and the container image at least.
+        string v = Packaging.PackagingTools.ProjectVersion;
+        foreach (string expected in new[]
+                 {
+                     $"rawselect-{v}-linux-x64.tar.gz", $"rawselect-{v}-linux-arm64.tar.gz", $"rawselect-{v}-win-x64.zip",
+                     $"rawselect_{v}_amd64.deb", $"rawselect_{v}_arm64.deb", $"rawselect-{v}-1.x86_64.rpm", $"rawselect-{v}-1.aarch64.rpm", $"rawselect-{v}-oci.tar",
+                 })
+            Assert.Contains(expected, archives);
         foreach ((string name, string digest) in sums)
         {
             _out.WriteLine($"{digest}  {name}  ({new FileInfo(Path.Combine(ReleaseArtifacts.Dir, name)).Length} bytes)");
@@ -66,6 +73,7 @@ public sealed class ArchiveTests
             {
                 Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }, head);
                 Assert.True(File.GetUnixFileMode(Path.Combine(top, exe)).HasFlag(UnixFileMode.UserExecute), "rawselect is not executable");
+                Assert.Equal(File.ReadAllText(Path.Combine(ReleaseArtifacts.RepoRoot, "man", "rawselect.8")), File.ReadAllText(Path.Combine(top, "rawselect.8")));
                 if (Directory.Exists(Path.Combine(ReleaseArtifacts.RepoRoot, "scripts", "systemd")))
                     foreach (string unit in Directory.GetFiles(Path.Combine(ReleaseArtifacts.RepoRoot, "scripts", "systemd")))
                         Assert.True(File.Exists(Path.Combine(top, "systemd", Path.GetFileName(unit))), $"{name} lacks systemd/{Path.GetFileName(unit)}");
@@ -108,7 +116,7 @@ public sealed class ArchiveTests
     private void AssertVersionLine(string output, string target)
     {
         _out.WriteLine(output);
-        Assert.Matches(new Regex(@"\Arawselect \d+\.\d+\.\d+ \(commit [0-9a-f]{12}(-dirty)?, " + Regex.Escape(target) +
+        Assert.Matches(new Regex(@"\Arawselect " + Regex.Escape(Packaging.PackagingTools.ProjectVersion) + @" \(commit [0-9a-f]{12}(-dirty)?, " + Regex.Escape(target) +
                                  @", glibc >= " + Regex.Escape(ReleaseArtifacts.GlibcFloor) + @"\)\n\z"), output);
     }
 }
