@@ -97,6 +97,13 @@ public static class Program
         return code;
     }
 
+    /// <summary>
+    /// Below this descriptor limit a failure to set up what the threads share (the runtime's
+    /// signal pipe, the wake-up pipes) is put down to the limit: stdio, those pipes, a listener,
+    /// a UDP socket, the EMFILE spare and a client fit in 16 with room for the runtime.
+    /// </summary>
+    private const int StartupDescriptors = 16;
+
     /// <summary>Binds, serves until a signal, shuts down; everything it opened is closed when it returns.</summary>
     private static int Serve(Options options, int passed, UserDatabase.Target? dropTo, Log log, Stream stdout, Stream stderr, out long drainDeadline)
     {
@@ -106,11 +113,21 @@ public static class Program
         // registrations); then this thread, which runs the loop, takes a descriptor table of its
         // own, and every socket below is opened in it. See DescriptorTable.
         int loops = options.Loops > 0 ? options.Loops : CpuBudget.Loops(api, log);
-        using ProcessShared shared = ProcessShared.Open(api, log, loops);
-        if (loops > 1) return ServeLoops(options, api, shared, passed, dropTo, log, stdout, stderr, out drainDeadline);
+        // The limit first (rlimits are the process's, not a table's): under a tiny one the
+        // runtime's own signal pipe or our wake-up pipe is what fails, and that deserves a
+        // sentence, not a type initializer's name.
+        DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
+        ProcessShared shared;
+        try { shared = ProcessShared.Open(api, log, loops); }
+        catch (Exception) when (limits.Soft < StartupDescriptors)
+        {
+            WriteError(stderr, $"rawselect: cannot start: the descriptor limit ({limits.Soft}) is too low for the runtime, the wake-up pipe and the sockets; raise it (ulimit -n {StartupDescriptors} or more)");
+            return ExitBindFailed;
+        }
+        using var __ = shared;
+        if (loops > 1) return ServeLoops(options, api, shared, limits, passed, dropTo, log, stdout, stderr, out drainDeadline);
         LoopContext loop = shared.Split(0);
         loop.ReportShared(log);
-        DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
         if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
         {
             WriteError(stderr, $"rawselect: {OneLine(capacityError)}");
@@ -136,11 +153,10 @@ public static class Program
     }
 
     /// <summary>--loops N > 1: the coordinator binds every loop, then the same steps as above.</summary>
-    private static int ServeLoops(Options options, ISocketApi api, ProcessShared shared, int passed, UserDatabase.Target? dropTo,
-        Log log, Stream stdout, Stream stderr, out long drainDeadline)
+    private static int ServeLoops(Options options, ISocketApi api, ProcessShared shared, DescriptorLimits.Limits limits, int passed,
+        UserDatabase.Target? dropTo, Log log, Stream stdout, Stream stderr, out long drainDeadline)
     {
         drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
-        DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
         if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
         {
             WriteError(stderr, $"rawselect: {OneLine(capacityError)}");

@@ -95,4 +95,42 @@ public sealed class CountersTests
         Assert.Contains("Too many open files", err);
         SignalTests.AssertNoCrash(err);
     }
+    /// <summary>
+    /// A descriptor limit too small to start at all (stdio, the runtime's signal pipe and the
+    /// wake-up pipe take most of it): whatever fails first, the server exits 1 with one line that
+    /// names the limit and what to do, never a fatal line naming a type initializer.
+    /// </summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    public void A_descriptor_limit_too_small_to_start_exits_1_with_one_line(int limit)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"ulimit -n {limit} && exec \"$0\" \"$@\"");
+        psi.ArgumentList.Add(ServerProcess.BinaryPath);
+        psi.ArgumentList.Add("--tcp"); psi.ArgumentList.Add("127.0.0.1:0");
+        psi.ArgumentList.Add("--udp"); psi.ArgumentList.Add("127.0.0.1:0");
+        using var p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(10_000))
+        {
+            // a limit that turns out big enough serves: that is fine, stop it
+            p.Kill();
+            p.WaitForExit();
+            Assert.Contains("listening tcp", stdout.Result);
+            return;
+        }
+        string err = stderr.Result;
+        Assert.True(p.ExitCode == 1, $"ulimit -n {limit}: exit {p.ExitCode}, expected 1; stderr: {err}");
+        Assert.True(err.EndsWith('\n') && err.IndexOf('\n') == err.Length - 1, $"expected one line on stderr, got: '{err}'");
+        Assert.True(err.Contains("descriptor limit") || err.Contains("Too many open files"), err);
+        Assert.DoesNotContain("TypeInitialization", err);
+        Assert.DoesNotContain("fatal", err);
+        SignalTests.AssertNoCrash(err);
+    }
 }
