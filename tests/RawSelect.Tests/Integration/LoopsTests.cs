@@ -181,11 +181,14 @@ public sealed class LoopsTests
         }
         try
         {
-            // Streams until each loop serves some (the kernel's spread decides which).
+            // Streams until each loop serves some (the kernel's spread decides which). The
+            // counter polls block (sleeps between SIGUSR1 and its line): they run off xunit's
+            // synchronization context, whose few threads the streams' continuations need.
             for (int i = 0; i < 4; i++) Open();
             while (opened < progress.Length)
             {
-                Robust.WaitForCounters(server, c => c["tcp_open"] == opened, "streams accepted");
+                int want = opened;
+                await Task.Run(() => Robust.WaitForCounters(server, c => c["tcp_open"] == want, "streams accepted"));
                 var now = Shares(server.StderrWhenItHas("info: loop=1 counters"), "counters", 2);
                 if (now.Values.All(d => d["tcp_open"] > 0)) break;
                 Open();
@@ -196,7 +199,7 @@ public sealed class LoopsTests
                 Assert.True(wait.Elapsed < TimeSpan.FromSeconds(20), "the streams made no progress");
                 await Task.Delay(10);
             }
-            var shares = Shares(CountersNow(server), "counters", 2);
+            var shares = Shares(await Task.Run(() => CountersNow(server)), "counters", 2);
             Assert.All(shares.Values, d => Assert.True(d["tcp_open"] > 0, "a loop serves no stream: the test would not stop both mid-flight"));
 
             (int? code, TimeSpan took) = server.StopTimed(signal, TimeSpan.FromSeconds(5));
