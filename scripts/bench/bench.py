@@ -77,6 +77,18 @@ for _b in LOOPS_BACKENDS:
         "setup_parallel": 32,
     }
 LOOPS_PAIR = {"rawselect-%s-l2" % b: "rawselect-%s" % b for b in LOOPS_BACKENDS}
+# The loop on the process's shared descriptor table (RAWSELECT_FD_TABLE=shared), beside the
+# default private one in the same run: what unshare(CLONE_FILES) saves select and poll. Opt-in
+# (--servers), not in the default matrix.
+for _b in ("select", "poll"):
+    SERVERS["rawselect-%s-shared" % _b] = {
+        "title": "RawSelect %s, shared fd table" % _b,
+        "cmd": [RAWSELECT, "--backend", _b],
+        "env": {"RAWSELECT_FD_TABLE": "shared"},
+        "binary": RAWSELECT,
+        "setup_parallel": 32,
+    }
+    COUNTERPART["rawselect-%s-shared" % _b] = "c-%s" % _b
 for _b in BACKENDS:
     SERVERS["c-" + _b] = {
         "title": "C %s (gcc -O2)" % _b,
@@ -166,13 +178,14 @@ class Server:
     """A server process started by this driver: stdout read for the listening lines, then
     drained by a thread; stderr to a file."""
 
-    def __init__(self, name, cmd, err_path):
+    def __init__(self, name, cmd, err_path, env=None):
         self.name = name
         self.err_path = err_path
         self.err = open(err_path, "wb")
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd + LISTEN_ARGS, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.err, close_fds=True, start_new_session=True)
+                                     stderr=self.err, close_fds=True, start_new_session=True,
+                                     env=dict(os.environ, **env) if env else None)
         self.tcp_port = self.udp_port = None
         self.stdout_tail = b""
         self._drain = None
@@ -307,7 +320,7 @@ def run_one(name, spec, scen, prof, run_index, logdir, usr1):
     setup_s = setup_timeout(prof, conns, idle)
     rec = {"server": name, "scenario": sid, "run": run_index, "ok": False, "error": ""}
     err_path = os.path.join(logdir, "%s.%s.%d.stderr" % (sid, name, run_index))
-    srv = Server(name, spec["cmd"], err_path)
+    srv = Server(name, spec["cmd"], err_path, spec.get("env"))
     try:
         why = srv.wait_listening(10)
         if why:
@@ -523,7 +536,7 @@ def main():
         (list(SWEEP_SERVERS) if a.sweep else list(ORDER))
     bad = [s for s in servers if s not in SERVERS]
     if bad or not servers:
-        log("bench: unknown server(s): %s (known: %s)" % (", ".join(bad), ", ".join(ORDER)))
+        log("bench: unknown server(s): %s (known: %s)" % (", ".join(bad), ", ".join(SERVERS)))
         return 2
     if a.sweep and a.no_sweep:
         log("bench: --sweep and --no-sweep exclude each other")
