@@ -117,6 +117,11 @@ public static class Program
         // runtime's own signal pipe or our wake-up pipe is what fails, and that deserves a
         // sentence, not a type initializer's name.
         DescriptorLimits.Limits limits = DescriptorLimits.Raise(api, log);
+        if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
+        {
+            WriteError(stderr, $"rawselect: {OneLine(capacityError)}");
+            return ExitUsage;
+        }
         ProcessShared shared;
         try { shared = ProcessShared.Open(api, log, loops); }
         catch (Exception) when (limits.Soft < StartupDescriptors)
@@ -125,14 +130,9 @@ public static class Program
             return ExitBindFailed;
         }
         using var __ = shared;
-        if (loops > 1) return ServeLoops(options, api, shared, limits, passed, dropTo, log, stdout, stderr, out drainDeadline);
+        if (loops > 1) return ServeLoops(options, api, shared, limits, capacity, passed, dropTo, log, stdout, stderr, out drainDeadline);
         LoopContext loop = shared.Split(0);
         loop.ReportShared(log);
-        if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
-        {
-            WriteError(stderr, $"rawselect: {OneLine(capacityError)}");
-            return ExitUsage;
-        }
         ISelector selector = Platform.CreateSelector(api, capacity, log, options.Backend);
         if (log.Trace) selector = new TracingSelector(selector, log); // fd add/remove lines, any backend
         using var _ = selector;
@@ -153,15 +153,10 @@ public static class Program
     }
 
     /// <summary>--loops N > 1: the coordinator binds every loop, then the same steps as above.</summary>
-    private static int ServeLoops(Options options, ISocketApi api, ProcessShared shared, DescriptorLimits.Limits limits, int passed,
-        UserDatabase.Target? dropTo, Log log, Stream stdout, Stream stderr, out long drainDeadline)
+    private static int ServeLoops(Options options, ISocketApi api, ProcessShared shared, DescriptorLimits.Limits limits, int capacity,
+        int passed, UserDatabase.Target? dropTo, Log log, Stream stdout, Stream stderr, out long drainDeadline)
     {
         drainDeadline = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 10;
-        if (DescriptorLimits.Capacity(options.FdSetSize, limits, OperatingSystem.IsWindows(), out string capacityError) is not int capacity)
-        {
-            WriteError(stderr, $"rawselect: {OneLine(capacityError)}");
-            return ExitUsage;
-        }
         var coordinator = new Coordinator(options, api, shared, capacity, limits, passed);
         string? bindError = coordinator.Bind();
         if (bindError is not null || coordinator.Failure is not null)

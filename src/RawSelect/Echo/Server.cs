@@ -198,18 +198,21 @@ public sealed class Server : ITimer, IDisposable
         // --loops, is refused as a single loop is), and only then opens it to its siblings:
         // there is no moment when the port is free.
         if (_plan.Joining && (r = _api.SetOption(s, SocketOption.ReusePort, 1)) < 0)
-        {
-            _api.Close(s); s = SocketHandle.Invalid; return Describe("setsockopt(SO_REUSEPORT)", proto, a, -r);
-        }
-        r = _api.Bind(s, a);
-        if (r < 0) { _api.Close(s); s = SocketHandle.Invalid; return Describe("bind", proto, a, -r); }
+            return Abandon(ref s, "setsockopt(SO_REUSEPORT)", proto, a, -r);
+        if ((r = _api.Bind(s, a)) < 0) return Abandon(ref s, "bind", proto, a, -r);
         if (_plan.First && (r = _api.SetOption(s, SocketOption.ReusePort, 1)) < 0)
-        {
-            _api.Close(s); s = SocketHandle.Invalid; return Describe("setsockopt(SO_REUSEPORT)", proto, a, -r);
-        }
+            return Abandon(ref s, "setsockopt(SO_REUSEPORT)", proto, a, -r);
         r = _api.GetSockName(s, out bound);
         if (r < 0) bound = a;
         return null;
+    }
+
+    /// <summary>A socket that could not be set up: closed, forgotten, and the reason.</summary>
+    private string Abandon(ref SocketHandle s, string call, string proto, NetAddress a, int errno)
+    {
+        _api.Close(s);
+        s = SocketHandle.Invalid;
+        return Describe(call, proto, a, errno);
     }
 
     private string Describe(string call, string proto, NetAddress a, int errno) =>
@@ -266,23 +269,19 @@ public sealed class Server : ITimer, IDisposable
     /// </summary>
     public void WriteServingLine(Log log, int maxClients, int loops, bool? privateTable)
     {
-        {
-            log.Begin("info").Append("serving: max-clients=").Append(maxClients)
-                .Append(" fd-setsize=").Append(_cx.Selector.Capacity)
-                .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
-                .Append(" descriptor-limit-was=").Append(Limits.SoftWas)
-                .Append(" descriptor-hard-limit=").Append(Limits.Hard)
-                .Append(" buffer-size=").Append(_cx.BufferSize)
-                .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
-                .Append(" loops=").Append(loops);
-            // Whether select and poll pay a reference per watched descriptor (see DescriptorTable).
-            if (privateTable is bool p && !OperatingSystem.IsWindows())
-                log.Append(" fd-table=").Append(p ? "private" : "shared");
-            log
-                // Last, so the line never reads "select " to a tool looking for select's trace.
-                .Append(" backend=").Append(_cx.Selector.Backend)
-                .End();
-        }
+        log.Begin("info").Append("serving: max-clients=").Append(maxClients)
+            .Append(" fd-setsize=").Append(_cx.Selector.Capacity)
+            .Append(" descriptor-limit=").Append(_api.DescriptorLimit())
+            .Append(" descriptor-limit-was=").Append(Limits.SoftWas)
+            .Append(" descriptor-hard-limit=").Append(Limits.Hard)
+            .Append(" buffer-size=").Append(_cx.BufferSize)
+            .Append(" idle-timeout-ms=").Append(_cx.IdleTimeoutMs)
+            .Append(" loops=").Append(loops);
+        // Whether select and poll pay a reference per watched descriptor (see DescriptorTable).
+        if (privateTable is bool p && !OperatingSystem.IsWindows())
+            log.Append(" fd-table=").Append(p ? "private" : "shared");
+        // Last, so the line never reads "select " to a tool looking for select's trace.
+        log.Append(" backend=").Append(_cx.Selector.Backend).End();
     }
 
     /// <summary>A signal: SIGINT/SIGTERM stop, SIGUSR1 prints counters. Any thread.</summary>

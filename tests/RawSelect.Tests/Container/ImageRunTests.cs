@@ -128,23 +128,7 @@ public sealed class ImageRunTests : IClassFixture<HostImagePodman>
                 BinaryPrimitives.WriteInt32LittleEndian(one, i);
                 Assert.Equal(one, TcpEcho(clients[i], one));
             }
-            var msg = new byte[64];
-            for (int i = 0; i < Clients; i++)
-            {
-                BinaryPrimitives.WriteInt32LittleEndian(msg, i);
-                clients[i].Send(msg);
-            }
-            for (int i = 0; i < Clients; i++)
-            {
-                var got = new byte[64];
-                for (int have = 0; have < got.Length;)
-                {
-                    int n = clients[i].Receive(got, have, got.Length - have, SocketFlags.None);
-                    Assert.True(n > 0, $"client #{i}: EOF during the echo");
-                    have += n;
-                }
-                Assert.Equal(i, BinaryPrimitives.ReadInt32LittleEndian(got));
-            }
+            EchoClient.EchoAllAtOnce(clients, Clients, 64);
             _out.WriteLine($"{Clients} clients through the published port in {clock.ElapsedMilliseconds} ms; RSS {RssKiB(pid)} KiB with them open");
 
             // podman kill -s USR1: one counters line, the server goes on.

@@ -269,6 +269,28 @@ public class TcpConnectionFaultTests
         Assert.Equal(1, h.Counters.TcpClosedShutdown);
     }
 
+    [Theory]
+    [InlineData(Errno.ECONNRESET, true)]
+    [InlineData(Errno.EPIPE, true)]
+    [InlineData(Errno.EBADF, false)]
+    public void A_lingering_connection_whose_recv_fails_is_closed_and_counted(int errno, bool reset)
+    {
+        var h = new Harness();
+        // unread input at the stop, then EINTR (retried on the next wake-up), then the failure
+        h.RecvReturns(5, Harness.Bytes(100), -Errno.EAGAIN, -Errno.EINTR, -errno);
+        TcpConnection c = h.Open(5);
+
+        h.Cx.ShuttingDown = true;
+        c.BeginShutdown();
+        Assert.True(c.IsOpen);
+        c.OnReady(readable: true, writable: false); // EINTR: still lingering
+        Assert.True(c.IsOpen);
+        c.OnReady(readable: true, writable: false);
+        Assert.False(c.IsOpen);
+        Assert.Equal(reset ? 1 : 0, h.Counters.TcpClosedReset);
+        Assert.Equal(reset ? 0 : 1, h.Counters.TcpClosedShutdown);
+    }
+
     [Fact]
     public void Shutdown_with_echo_still_in_the_kernel_send_queue_lingers_until_the_client_closes()
     {

@@ -39,23 +39,7 @@ public sealed partial class BackendTests
                 Robust.AssertEchoes(clients[i], one, $"client #{i}");
             }
             // Everyone at once: 1000 ready descriptors in few waits.
-            var msg = new byte[64];
-            for (int i = 0; i < Clients; i++)
-            {
-                BinaryPrimitives.WriteInt32LittleEndian(msg, i);
-                clients[i].Send(msg);
-            }
-            for (int i = 0; i < Clients; i++)
-            {
-                var got = new byte[64];
-                for (int have = 0; have < got.Length;)
-                {
-                    int n = clients[i].Receive(got, have, got.Length - have, SocketFlags.None);
-                    Assert.True(n > 0, $"client #{i}: EOF during the echo");
-                    have += n;
-                }
-                Assert.Equal(i, BinaryPrimitives.ReadInt32LittleEndian(got));
-            }
+            EchoClient.EchoAllAtOnce(clients, Clients, 64);
             Dictionary<string, long> c = Robust.Counters(server);
             _out.WriteLine($"{backend}: {Clients} clients served in {clock.ElapsedMilliseconds} ms; {Robust.Format(c)}");
             Assert.Equal(Clients, c["tcp_accepted"]);
@@ -92,23 +76,7 @@ public sealed partial class BackendTests
             Assert.Equal(0, Robust.Refused(c));
             int[] fds = Robust.Descriptors(server);
             Assert.True(fds.Count(fd => fd >= 1024) >= Clients - 1024 + 8, $"highest descriptor {fds[^1]}: expected hundreds past 1024");
-            var msg = new byte[4];
-            for (int i = 0; i < Clients; i++)
-            {
-                BinaryPrimitives.WriteInt32LittleEndian(msg, i);
-                clients[i].Send(msg);
-            }
-            for (int i = 0; i < Clients; i++)
-            {
-                var got = new byte[4];
-                for (int have = 0; have < 4;)
-                {
-                    int n = clients[i].Receive(got, have, 4 - have, SocketFlags.None);
-                    Assert.True(n > 0, $"client #{i}: EOF during the echo");
-                    have += n;
-                }
-                Assert.Equal(i, BinaryPrimitives.ReadInt32LittleEndian(got));
-            }
+            EchoClient.EchoAllAtOnce(clients, Clients, 4);
             _out.WriteLine($"{backend}: {Clients} clients served, highest server descriptor {fds[^1]}");
         }
         finally

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -24,6 +25,32 @@ public static class EchoClient
         s.ReceiveTimeout = (int)Timeout.TotalMilliseconds;
         s.SendTimeout = (int)Timeout.TotalMilliseconds;
         return s;
+    }
+
+    /// <summary>
+    /// Everyone at once: a <paramref name="size"/>-byte message tagged with its index on each of the
+    /// first <paramref name="count"/> clients, all sent before any is read, so the server finds
+    /// them ready together; then every echo read back whole and its tag checked.
+    /// </summary>
+    public static void EchoAllAtOnce(IReadOnlyList<Socket> clients, int count, int size)
+    {
+        var msg = new byte[size];
+        for (int i = 0; i < count; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(msg, i);
+            clients[i].Send(msg);
+        }
+        var got = new byte[size];
+        for (int i = 0; i < count; i++)
+        {
+            for (int have = 0; have < size;)
+            {
+                int n = clients[i].Receive(got, have, size - have, SocketFlags.None);
+                Assert.True(n > 0, $"client #{i}: EOF during the echo");
+                have += n;
+            }
+            Assert.Equal(i, BinaryPrimitives.ReadInt32LittleEndian(got));
+        }
     }
 
     /// <summary>Sends data while reading the echo concurrently; returns what came back.</summary>
